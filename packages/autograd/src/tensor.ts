@@ -1,0 +1,296 @@
+/** @file The Tensor class: float64 data, shape, grad bookkeeping, and thin method forms of the ops. */
+import * as ops from "./ops/index.js";
+import { formatShape, type Shape, shapeSize } from "./shape.js";
+import type { TapeNode } from "./tape.js";
+import { runBackward } from "./tape.js";
+
+/** A nested array of numbers, as returned by `toArray()` (a number for a 0-d tensor). */
+export type NestedArray = number | NestedArray[];
+
+/** A gradient hook: inspect `g`, or return a tensor of the same shape to replace it. */
+export type GradHook = (g: Tensor) => Tensor | undefined | void;
+
+/** Options of `Tensor.backward`. */
+export interface TensorBackwardOptions {
+  /** Record the backward pass on the tape so that gradients are differentiable (higher order). */
+  createGraph?: boolean;
+}
+
+/**
+ * An n-dimensional array of float64 values (row-major), optionally tracked by the autograd tape.
+ *
+ * Create tensors with `tensor`, `zeros`, `ones`, `full`, `arange`, `eye`; every op has a function form
+ * (`add(x, y)`) and a method form (`x.add(y)`). Tensors are immutable from the library's side: ops return
+ * new tensors.
+ */
+export class Tensor {
+  /** The values, row-major. Length `size`. */
+  readonly data: Float64Array;
+  /** Length of each axis, outermost first; `[]` for a scalar. */
+  readonly shape: readonly number[];
+  /** The gradient accumulated by `backward()` (leaves and `retainGrad()` tensors only), else null. */
+  grad: Tensor | null = null;
+  /** @internal */ _requiresGrad: boolean;
+  /** @internal The op that produced this tensor, when it was recorded on the tape. */
+  _node: TapeNode | null = null;
+  /** @internal */ _retainsGrad = false;
+  /** @internal */ _hooks: GradHook[] | null = null;
+
+  /**
+   * Wrap `data` (not copied) as a tensor of `shape`. Prefer `tensor(...)`, which validates its input.
+   * @throws Error if `data.length` differs from the product of `shape`.
+   */
+  constructor(data: Float64Array, shape: Shape, requiresGrad = false) {
+    if (data.length !== shapeSize(shape)) {
+      throw new Error(
+        `Tensor: data has ${data.length} elements but shape ${formatShape(shape)} needs ${shapeSize(shape)}`,
+      );
+    }
+    this.data = data;
+    this.shape = shape;
+    this._requiresGrad = requiresGrad;
+  }
+
+  /** Always `"float64"`. */
+  get dtype(): "float64" {
+    return "float64";
+  }
+  /** Number of axes. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+  /** Number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+  /** Whether gradients flow to this tensor (leaves: set by the user; results: if an input requires grad). */
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+  set requiresGrad(value: boolean) {
+    if (this._node !== null && !value) {
+      throw new Error(
+        "requiresGrad: cannot turn off requiresGrad of a tensor computed by a recorded op; use detach()",
+      );
+    }
+    this._requiresGrad = value;
+  }
+  /** True for tensors not produced by a recorded op (user-created data, parameters). */
+  get isLeaf(): boolean {
+    return this._node === null;
+  }
+
+  /**
+   * The single value of a tensor with one element.
+   * @throws Error naming the shape when the tensor has more than one element.
+   */
+  item(): number {
+    if (this.data.length !== 1) {
+      throw new Error(
+        `item: only a tensor with one element can be converted to a number, got shape ${formatShape(this.shape)}`,
+      );
+    }
+    return this.data[0]!;
+  }
+
+  /** The values as nested arrays (a number for a 0-d tensor). */
+  toArray(): NestedArray {
+    const build = (axis: number, offset: number, stride: number): NestedArray => {
+      if (axis === this.shape.length) return this.data[offset]!;
+      const n = this.shape[axis]!;
+      const inner = stride / Math.max(n, 1);
+      const out: NestedArray[] = [];
+      for (let i = 0; i < n; i++) out.push(build(axis + 1, offset + i * inner, inner));
+      return out;
+    };
+    return build(0, 0, this.data.length);
+  }
+
+  /** numpy-like text: `tensor([[1, 2.5], [3, 4]], requiresGrad=true)`; long axes are elided with `...`. */
+  toString(): string {
+    const fmt = (v: number): string => {
+      if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.`;
+      if (!Number.isFinite(v)) return Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
+      const a = Math.abs(v);
+      return a !== 0 && (a < 1e-4 || a >= 1e16) ? v.toExponential(4) : String(Number(v.toPrecision(8)));
+    };
+    const edge = 3;
+    const build = (axis: number, offset: number, stride: number, indent: string): string => {
+      if (axis === this.shape.length) return fmt(this.data[offset]!);
+      const n = this.shape[axis]!;
+      const inner = stride / Math.max(n, 1);
+      const idx =
+        n > 2 * edge + 1
+          ? [...Array(edge).keys(), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)]
+          : [...Array(n).keys()];
+      const parts = idx.map((i) =>
+        i < 0 ? "..." : build(axis + 1, offset + i * inner, inner, `${indent} `),
+      );
+      const sep = axis === this.shape.length - 1 ? ", " : `,\n${indent} `;
+      return `[${parts.join(sep)}]`;
+    };
+    const body = build(0, 0, this.data.length, "       ");
+    return `tensor(${body}${this._requiresGrad ? ", requiresGrad=true" : ""})`;
+  }
+
+  /**
+   * Reverse-mode differentiation from this tensor: accumulates d(this)/d(leaf) into `.grad` of every leaf
+   * that requires grad (gradients add up across calls until `zeroGrad()`).
+   * @param seed the cotangent; optional for a tensor with one element (seeded with 1), required otherwise,
+   *   with this tensor's shape.
+   * @throws Error if this tensor does not require grad, or is not a scalar and no seed is given.
+   */
+  backward(seed?: Tensor | number, options: TensorBackwardOptions = {}): void {
+    if (!this._requiresGrad) {
+      throw new Error(
+        "backward: this tensor does not require grad (no input of the ops that made it has requiresGrad: true, or it was computed inside noGrad)",
+      );
+    }
+    let s: Tensor;
+    if (seed === undefined) {
+      if (this.data.length !== 1) {
+        throw new Error(
+          `backward: a seed gradient is required for a non-scalar output of shape ${formatShape(this.shape)} (pass a tensor of that shape, or reduce to a scalar first, e.g. with sum)`,
+        );
+      }
+      s = new Tensor(new Float64Array([1]), this.shape);
+    } else if (typeof seed === "number") {
+      s = ops.full(this.shape, seed);
+    } else if (seed instanceof Tensor) {
+      s = seed;
+    } else {
+      throw new Error(`backward: the seed must be a Tensor or a number, got ${typeof seed}`);
+    }
+    runBackward(this, s, options.createGraph ?? false);
+  }
+
+  /** A tensor with the same data (shared, not copied) that is not connected to the tape. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** Keep `.grad` on this non-leaf tensor during `backward` (leaves always keep it). Returns `this`. */
+  retainGrad(): this {
+    this._retainsGrad = true;
+    return this;
+  }
+
+  /** Reset `.grad` to null. Returns `this`. */
+  zeroGrad(): this {
+    this.grad = null;
+    return this;
+  }
+
+  /**
+   * Register a hook called with this tensor's gradient during `backward`, once all contributions are
+   * summed; return a tensor of the same shape to replace the gradient that flows on. Returns a function
+   * that removes the hook.
+   */
+  registerHook(hook: GradHook): () => void {
+    if (!this._requiresGrad)
+      throw new Error("registerHook: cannot register a hook on a tensor that does not require grad");
+    if (this._hooks === null) this._hooks = [];
+    this._hooks.push(hook);
+    return () => {
+      const i = this._hooks?.indexOf(hook) ?? -1;
+      if (i >= 0) this._hooks!.splice(i, 1);
+    };
+  }
+
+  /** Transpose of a 2-D tensor (`transpose(x)` for other ranks). */
+  get T(): Tensor {
+    if (this.ndim !== 2)
+      throw new Error(
+        `T: expects a 2-D tensor, got shape ${formatShape(this.shape)} (use transpose(x, axes))`,
+      );
+    return ops.transpose(this);
+  }
+
+  /** `add(this, y)` */ add(y: Tensor | number): Tensor {
+    return ops.add(this, y);
+  }
+  /** `sub(this, y)` */ sub(y: Tensor | number): Tensor {
+    return ops.sub(this, y);
+  }
+  /** `mul(this, y)` */ mul(y: Tensor | number): Tensor {
+    return ops.mul(this, y);
+  }
+  /** `div(this, y)` */ div(y: Tensor | number): Tensor {
+    return ops.div(this, y);
+  }
+  /** `pow(this, y)` */ pow(y: Tensor | number): Tensor {
+    return ops.pow(this, y);
+  }
+  /** `maximum(this, y)` */ maximum(y: Tensor | number): Tensor {
+    return ops.maximum(this, y);
+  }
+  /** `minimum(this, y)` */ minimum(y: Tensor | number): Tensor {
+    return ops.minimum(this, y);
+  }
+  /** `neg(this)` */ neg(): Tensor {
+    return ops.neg(this);
+  }
+  /** `square(this)` */ square(): Tensor {
+    return ops.square(this);
+  }
+  /** `sqrt(this)` */ sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  /** `exp(this)` */ exp(): Tensor {
+    return ops.exp(this);
+  }
+  /** `log(this)` */ log(): Tensor {
+    return ops.log(this);
+  }
+  /** `abs(this)` */ abs(): Tensor {
+    return ops.abs(this);
+  }
+  /** `tanh(this)` */ tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  /** `sigmoid(this)` */ sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  /** `relu(this)` */ relu(): Tensor {
+    return ops.relu(this);
+  }
+  /** `clip(this, lo, hi)` */ clip(lo: number, hi: number): Tensor {
+    return ops.clip(this, lo, hi);
+  }
+  /** `matmul(this, y)` */ matmul(y: Tensor, options?: ops.MatmulOptions): Tensor {
+    return ops.matmul(this, y, options);
+  }
+  /** `transpose(this, axes)` */ transpose(axes?: readonly number[]): Tensor {
+    return ops.transpose(this, axes);
+  }
+  /** `reshape(this, shape)` */ reshape(shape: readonly number[]): Tensor {
+    return ops.reshape(this, shape);
+  }
+  /** `take(this, indices, axis)` */ take(indices: ops.Indices, axis?: number): Tensor {
+    return ops.take(this, indices, axis);
+  }
+  /** `sum(this, axis, keepdims)` */ sum(axis?: number | readonly number[], keepdims = false): Tensor {
+    return ops.sum(this, axis, keepdims);
+  }
+  /** `mean(this, axis, keepdims)` */ mean(axis?: number | readonly number[], keepdims = false): Tensor {
+    return ops.mean(this, axis, keepdims);
+  }
+  /** `max(this, axis, keepdims)` */ max(axis?: number | readonly number[], keepdims = false): Tensor {
+    return ops.max(this, axis, keepdims);
+  }
+  /** `min(this, axis, keepdims)` */ min(axis?: number | readonly number[], keepdims = false): Tensor {
+    return ops.min(this, axis, keepdims);
+  }
+  /** `logsumexp(this, axis, keepdims)` */ logsumexp(
+    axis?: number | readonly number[],
+    keepdims = false,
+  ): Tensor {
+    return ops.logsumexp(this, axis, keepdims);
+  }
+  /** `softmax(this, axis)` */ softmax(axis = -1): Tensor {
+    return ops.softmax(this, axis);
+  }
+  /** `logSoftmax(this, axis)` */ logSoftmax(axis = -1): Tensor {
+    return ops.logSoftmax(this, axis);
+  }
+}
