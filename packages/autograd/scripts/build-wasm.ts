@@ -42,7 +42,8 @@ function assemble(spec: GemmKernelSpec): string {
   try {
     const bytes = module.toBinary({}).buffer;
     // wabt's own validate() ignores the feature flags (it rejects shared memory), so let V8 judge.
-    if (!WebAssembly.validate(bytes)) throw new Error(`build-wasm: V8 rejects the ${JSON.stringify(spec)} kernel`);
+    if (!WebAssembly.validate(bytes))
+      throw new Error(`build-wasm: V8 rejects the ${JSON.stringify(spec)} kernel`);
     return Buffer.from(bytes).toString("base64");
   } finally {
     module.destroy();

@@ -117,7 +117,9 @@ function packA(s: GemmKernelSpec): string {
       (local.set $n (i32.sub ${get("mc")} ${get("ir")}))
       ${rows
         .map(
-          (r) => `(local.set $p${r} (select (i32.add ${get("a")} (i32.mul (i32.add ${get("ir")} ${i32(r)}) ${get("rs")})) ${i32(ZERO_ADDR)} (i32.lt_u ${i32(r)} ${get("n")})))
+          (
+            r,
+          ) => `(local.set $p${r} (select (i32.add ${get("a")} (i32.mul (i32.add ${get("ir")} ${i32(r)}) ${get("rs")})) ${i32(ZERO_ADDR)} (i32.lt_u ${i32(r)} ${get("n")})))
       (local.set $s${r} (select ${get("cs")} ${i32(0)} (i32.lt_u ${i32(r)} ${get("n")})))`,
         )
         .join("\n      ")}
@@ -150,7 +152,9 @@ function packB(s: GemmKernelSpec): string {
       (local.set $n (i32.sub ${get("nc")} ${get("jr")}))
       ${cols
         .map(
-          (c) => `(local.set $q${c} (select (i32.add ${get("b")} (i32.mul (i32.add ${get("jr")} ${i32(c)}) ${get("cs")})) ${i32(ZERO_ADDR)} (i32.lt_u ${i32(c)} ${get("n")})))
+          (
+            c,
+          ) => `(local.set $q${c} (select (i32.add ${get("b")} (i32.mul (i32.add ${get("jr")} ${i32(c)}) ${get("cs")})) ${i32(ZERO_ADDR)} (i32.lt_u ${i32(c)} ${get("n")})))
       (local.set $t${c} (select ${get("rs")} ${i32(0)} (i32.lt_u ${i32(c)} ${get("n")})))`,
         )
         .join("\n      ")}

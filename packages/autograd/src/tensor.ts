@@ -137,10 +137,15 @@ export class Tensor {
    * Reverse-mode differentiation from this tensor: accumulates d(this)/d(leaf) into `.grad` of every leaf
    * that requires grad (gradients add up across calls until `zeroGrad()`).
    * @param seed the cotangent; optional for a tensor with one element (seeded with 1), required otherwise,
-   *   with this tensor's shape.
+   *   with this tensor's shape. May be omitted with options given first: `y.backward({ createGraph: true })`.
+   * @param options `createGraph: true` records the backward pass so that `.grad` is differentiable.
    * @throws Error if this tensor does not require grad, or is not a scalar and no seed is given.
    */
-  backward(seed?: Tensor | number, options: TensorBackwardOptions = {}): void {
+  backward(seed?: Tensor | number | TensorBackwardOptions, options: TensorBackwardOptions = {}): void {
+    if (seed !== undefined && !(seed instanceof Tensor) && typeof seed === "object" && seed !== null) {
+      options = seed;
+      seed = undefined;
+    }
     if (!this._requiresGrad) {
       throw new Error(
         "backward: this tensor does not require grad (no input of the ops that made it has requiresGrad: true, or it was computed inside noGrad)",
