@@ -61,5 +61,6 @@ export {
   zerosLike,
 } from "./ops/index.js";
 export { type PrimitiveName, primitives } from "./ops/primitives.js";
+export { RandomState } from "./random.js";
 export { broadcastShapes, formatShape, type Shape, shapeSize } from "./shape.js";
 export { type GradHook, type NestedArray, Tensor, type TensorBackwardOptions } from "./tensor.js";

@@ -11,7 +11,7 @@ const gradOf = (f: (x: Tensor) => Tensor, data: number[] | number[][]): Tensor =
 };
 const close = (actual: ArrayLike<number>, expected: number[], digits = 13): void => {
   expect(actual.length).toBe(expected.length);
-  expected.forEach((e, i) => expect(actual[i]).toBeCloseTo(e, digits));
+  for (const [i, e] of expected.entries()) expect(actual[i]).toBeCloseTo(e, digits);
 };
 
 describe("elementwise derivatives", () => {

@@ -68,11 +68,22 @@ export function gemm(
   const path = forcedPath === "auto" ? autoPath(M, N, K) : forcedPath;
   if (path !== "js" && gemmWasm(transA, transB, M, N, K, a, aOffset, b, bOffset, out, outOffset, path))
     return;
-  if (transA) {
-    if (transB) gemmJsTT(M, N, K, a, aOffset, b, bOffset, out, outOffset);
-    else gemmJsTN(M, N, K, a, aOffset, b, bOffset, out, outOffset);
-  } else if (transB) gemmJsNT(M, N, K, a, aOffset, b, bOffset, out, outOffset);
-  else gemmJsNN(M, N, K, a, aOffset, b, bOffset, out, outOffset);
+  // Strides of op(A)(i, k) and op(B)(k, j) in the stored layouts: transposes are free.
+  gemmJs(
+    M,
+    N,
+    K,
+    a,
+    aOffset,
+    transA ? 1 : K,
+    transA ? M : 1,
+    b,
+    bOffset,
+    transB ? 1 : N,
+    transB ? K : 1,
+    out,
+    outOffset,
+  );
 }
 
 function autoPath(M: number, N: number, K: number): GemmPath {
@@ -82,133 +93,142 @@ function autoPath(M: number, N: number, K: number): GemmPath {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pure JS: one loop nest per transpose combination, chosen so the innermost loop walks memory
-// contiguously where the layout allows. No allocation, no closures: the course's matrices
-// (4×2 · 2×400 and the like) spend more time in call overhead than in arithmetic.
+// Pure JS. Register tiles: each out element is accumulated in a local over the whole k loop and
+// stored once. Measured against specialised per-transpose loops with a contiguous inner loop
+// (i-k-j streaming a row of B into a row of out, or row·row dot products): the tiles are 2× faster
+// at every size and in every transpose combination (4×400·400×2: 2.8 µs vs 5.1 µs; 32³: 16 µs vs
+// 35 µs), because the JIT keeps the 8 accumulators in registers while the streaming loops load and
+// store out on every multiply-add. Reading A and B through strides makes one loop nest serve all four
+// transpose combinations at equal speed. 4×2 beats 2×4 and 3×3 on the course's shapes (a 4-row Z);
+// 4×4 would need more than V8's 16 float registers. No allocation, no closures: at the course's sizes
+// the call overhead is a visible part of the cost.
 
-/** A (M×K) · B (K×N): i-k-j, so the inner loop streams a row of B into a row of out. */
-function gemmJsNN(
+/**
+ * out[M×N] = op(A) · op(B) with op(A)(i, k) = a[ao + i·rsA + k·csA] and op(B)(k, j) = b[bo + k·rsB + j·csB].
+ * 4×2 tiles, then 4×1 for a last column, then 1×4 and 1×1 for the last M mod 4 rows.
+ */
+function gemmJs(
   M: number,
   N: number,
   K: number,
   a: Float64Array,
   ao: number,
+  rsA: number,
+  csA: number,
   b: Float64Array,
   bo: number,
+  rsB: number,
+  csB: number,
   out: Float64Array,
   oo: number,
 ): void {
-  for (let i = 0; i < M; i++) {
+  const rsA2 = 2 * rsA;
+  const rsA3 = 3 * rsA;
+  let i = 0;
+  for (; i + 3 < M; i += 4) {
+    const aRow = ao + i * rsA;
     const o = oo + i * N;
-    const ar = ao + i * K;
-    // k = 0 assigns, so out needs no zeroing pass.
-    const a0 = a[ar]!;
-    for (let j = 0; j < N; j++) out[o + j] = a0 * b[bo + j]!;
-    // Two k at a time halve the read-modify-write traffic on the out row.
-    let k = 1;
-    for (; k + 1 < K; k += 2) {
-      const a1 = a[ar + k]!;
-      const a2 = a[ar + k + 1]!;
-      const b1 = bo + k * N;
-      const b2 = b1 + N;
-      for (let j = 0; j < N; j++) out[o + j] = out[o + j]! + a1 * b[b1 + j]! + a2 * b[b2 + j]!;
+    let j = 0;
+    for (; j + 1 < N; j += 2) {
+      let s00 = 0;
+      let s01 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      let s20 = 0;
+      let s21 = 0;
+      let s30 = 0;
+      let s31 = 0;
+      let pa = aRow;
+      let pb = bo + j * csB;
+      for (let k = 0; k < K; k++) {
+        const x0 = a[pa]!;
+        const x1 = a[pa + rsA]!;
+        const x2 = a[pa + rsA2]!;
+        const x3 = a[pa + rsA3]!;
+        const y0 = b[pb]!;
+        const y1 = b[pb + csB]!;
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+        s20 += x2 * y0;
+        s21 += x2 * y1;
+        s30 += x3 * y0;
+        s31 += x3 * y1;
+        pa += csA;
+        pb += rsB;
+      }
+      const oj = o + j;
+      out[oj] = s00;
+      out[oj + 1] = s01;
+      out[oj + N] = s10;
+      out[oj + N + 1] = s11;
+      out[oj + 2 * N] = s20;
+      out[oj + 2 * N + 1] = s21;
+      out[oj + 3 * N] = s30;
+      out[oj + 3 * N + 1] = s31;
     }
-    if (k < K) {
-      const a1 = a[ar + k]!;
-      const b1 = bo + k * N;
-      for (let j = 0; j < N; j++) out[o + j]! += a1 * b[b1 + j]!;
-    }
-  }
-}
-
-/** Aᵀ (A stored K×M) · B (K×N): as NN, with A's column read at stride M. */
-function gemmJsTN(
-  M: number,
-  N: number,
-  K: number,
-  a: Float64Array,
-  ao: number,
-  b: Float64Array,
-  bo: number,
-  out: Float64Array,
-  oo: number,
-): void {
-  for (let i = 0; i < M; i++) {
-    const o = oo + i * N;
-    const a0 = a[ao + i]!;
-    for (let j = 0; j < N; j++) out[o + j] = a0 * b[bo + j]!;
-    let k = 1;
-    for (; k + 1 < K; k += 2) {
-      const a1 = a[ao + k * M + i]!;
-      const a2 = a[ao + (k + 1) * M + i]!;
-      const b1 = bo + k * N;
-      const b2 = b1 + N;
-      for (let j = 0; j < N; j++) out[o + j] = out[o + j]! + a1 * b[b1 + j]! + a2 * b[b2 + j]!;
-    }
-    if (k < K) {
-      const a1 = a[ao + k * M + i]!;
-      const b1 = bo + k * N;
-      for (let j = 0; j < N; j++) out[o + j]! += a1 * b[b1 + j]!;
-    }
-  }
-}
-
-/** A (M×K) · Bᵀ (B stored N×K): each out element is a dot product of two contiguous rows. */
-function gemmJsNT(
-  M: number,
-  N: number,
-  K: number,
-  a: Float64Array,
-  ao: number,
-  b: Float64Array,
-  bo: number,
-  out: Float64Array,
-  oo: number,
-): void {
-  for (let i = 0; i < M; i++) {
-    const ar = ao + i * K;
-    const o = oo + i * N;
-    for (let j = 0; j < N; j++) {
-      const br = bo + j * K;
-      // Two accumulators: the dot product is bound by the latency of the add chain, not by loads.
+    if (j < N) {
       let s0 = 0;
       let s1 = 0;
-      let k = 0;
-      for (; k + 1 < K; k += 2) {
-        s0 += a[ar + k]! * b[br + k]!;
-        s1 += a[ar + k + 1]! * b[br + k + 1]!;
+      let s2 = 0;
+      let s3 = 0;
+      let pa = aRow;
+      let pb = bo + j * csB;
+      for (let k = 0; k < K; k++) {
+        const y = b[pb]!;
+        s0 += a[pa]! * y;
+        s1 += a[pa + rsA]! * y;
+        s2 += a[pa + rsA2]! * y;
+        s3 += a[pa + rsA3]! * y;
+        pa += csA;
+        pb += rsB;
       }
-      if (k < K) s0 += a[ar + k]! * b[br + k]!;
-      out[o + j] = s0 + s1;
+      const oj = o + j;
+      out[oj] = s0;
+      out[oj + N] = s1;
+      out[oj + 2 * N] = s2;
+      out[oj + 3 * N] = s3;
     }
   }
-}
-
-/** Aᵀ (A stored K×M) · Bᵀ (B stored N×K): dot products, B's row contiguous, A's column at stride M. */
-function gemmJsTT(
-  M: number,
-  N: number,
-  K: number,
-  a: Float64Array,
-  ao: number,
-  b: Float64Array,
-  bo: number,
-  out: Float64Array,
-  oo: number,
-): void {
-  for (let i = 0; i < M; i++) {
+  // The last M mod 4 rows (all of a 1-row product): 1×4 tiles share each A load across 4 columns.
+  const csB2 = 2 * csB;
+  const csB3 = 3 * csB;
+  for (; i < M; i++) {
+    const aRow = ao + i * rsA;
     const o = oo + i * N;
-    for (let j = 0; j < N; j++) {
-      const br = bo + j * K;
+    let j = 0;
+    for (; j + 3 < N; j += 4) {
       let s0 = 0;
       let s1 = 0;
-      let k = 0;
-      for (; k + 1 < K; k += 2) {
-        s0 += a[ao + k * M + i]! * b[br + k]!;
-        s1 += a[ao + (k + 1) * M + i]! * b[br + k + 1]!;
+      let s2 = 0;
+      let s3 = 0;
+      let pa = aRow;
+      let pb = bo + j * csB;
+      for (let k = 0; k < K; k++) {
+        const x = a[pa]!;
+        s0 += x * b[pb]!;
+        s1 += x * b[pb + csB]!;
+        s2 += x * b[pb + csB2]!;
+        s3 += x * b[pb + csB3]!;
+        pa += csA;
+        pb += rsB;
       }
-      if (k < K) s0 += a[ao + k * M + i]! * b[br + k]!;
-      out[o + j] = s0 + s1;
+      out[o + j] = s0;
+      out[o + j + 1] = s1;
+      out[o + j + 2] = s2;
+      out[o + j + 3] = s3;
+    }
+    for (; j < N; j++) {
+      let s = 0;
+      let pa = aRow;
+      let pb = bo + j * csB;
+      for (let k = 0; k < K; k++) {
+        s += a[pa]! * b[pb]!;
+        pa += csA;
+        pb += rsB;
+      }
+      out[o + j] = s;
     }
   }
 }
@@ -448,12 +468,14 @@ while (run !== null) {
   if (seq === seen) continue;
   seen = seq;
   const p = slot + ${PARAMS};
+  const tw = performance.now();
   try {
     run(ctl[p], ctl[p + 1], ctl[p + 2], ctl[p + 3], ctl[p + 4], ctl[p + 5], ctl[p + 6],
       ctl[p + 7], ctl[p + 8], ctl[p + 9], ctl[p + 10], ctl[p + 11], ctl[p + 12], ctl[p + 13]);
   } catch {
     Atomics.store(ctl, slot + ${ERROR}, 1);
   }
+  ctl[slot + 30] = Math.round((performance.now() - tw) * 1000);
   Atomics.store(ctl, slot + ${DONE}, seq);
   Atomics.notify(ctl, slot + ${DONE});
 }
@@ -564,7 +586,9 @@ function runThreaded(
     Atomics.notify(ctl, slot + SEQ);
   }
   const [m0, m1, n0, n1] = range(0);
+  const t0 = performance.now();
   run(...operands, m0, m1, n0, n1, workAddr);
+  const t1 = performance.now();
   for (let w = 1; w < parts; w++) {
     const slot = slotOf(w - 1);
     const seq = seqs[w - 1]!;
@@ -572,6 +596,7 @@ function runThreaded(
     for (let done = Atomics.load(ctl, slot + DONE); done !== seq; done = Atomics.load(ctl, slot + DONE)) {
       Atomics.wait(ctl, slot + DONE, done);
     }
+    (globalThis as any).__dbg = [ctl[slot + 30]! / 1000, t1 - t0, performance.now() - t1, m0, m1, n0, n1, seq];
     if (ctl[slot + ERROR] !== 0) {
       // A trap in a worker should not happen; if it does, redo its share here and stop using the pool.
       poolFailed = true;

@@ -318,7 +318,7 @@ export function checkGraph(program: GraphProgram, { tolerance = 1e-6, h = 1e-4 }
     (acc, x, k) => (x.grad === null ? acc : ag.add(acc, ag.sum(ag.mul(x.grad, v[k]!)))),
     ag.tensor(0),
   );
-  xs.forEach((x) => x.zeroGrad());
+  for (const x of xs) x.zeroGrad();
   if (gv.requiresGrad) gv.backward();
   const hv = xs.map((x) => x.grad ?? ag.zeros(x.shape));
   const along = (eps: number): Tensor[] => leaves.map((t, k) => ag.add(t, ag.mul(v[k]!, eps)));
