@@ -146,47 +146,94 @@ function unary(x: Tensor, name: keyof typeof unaryCodes): Tensor {
 
 const binaryCodes = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6 } as const;
 
-/** Elementwise binary op with numpy broadcasting; a size-1 operand is read with stride 0, others expanded. */
+/**
+ * Elementwise binary op with numpy broadcasting, without materialising the broadcast: the output is
+ * walked row by row (rows of its last axis) and each operand is read with its own stride along that row
+ * (0 where it is broadcast), so `Z + b` with b of shape (n, 1) costs one pass.
+ */
 function binary(x: Tensor, y: Tensor, name: keyof typeof binaryCodes): Tensor {
-  const shape = shapesEqual(x.shape, y.shape) ? x.shape : tryBroadcastShapes(x.shape, y.shape)!;
+  const code = binaryCodes[name];
+  const a = x.data;
+  const b = y.data;
+  if (a.length === b.length && shapesEqual(x.shape, y.shape)) {
+    const out = new Float64Array(a.length);
+    binaryRow(code, a, 0, 1, b, 0, 1, out, 0, a.length);
+    return new Tensor(out, x.shape);
+  }
+  const shape = tryBroadcastShapes(x.shape, y.shape)!;
   const n = shapeSize(shape);
-  const sa = x.data.length === 1 && n !== 1 ? 0 : 1;
-  const sb = y.data.length === 1 && n !== 1 ? 0 : 1;
-  const a = sa === 0 ? x.data : expandData(x.data, x.shape, shape);
-  const b = sb === 0 ? y.data : expandData(y.data, y.shape, shape);
   const out = new Float64Array(n);
-  switch (binaryCodes[name]) {
+  if (b.length === 1 && a.length === n) binaryRow(code, a, 0, 1, b, 0, 0, out, 0, n);
+  else if (a.length === 1 && b.length === n) binaryRow(code, a, 0, 0, b, 0, 1, out, 0, n);
+  else if (n > 0) {
+    const rank = shape.length;
+    const sa = broadcastStrides(x.shape, shape);
+    const sb = broadcastStrides(y.shape, shape);
+    const last = shape[rank - 1]!;
+    const la = sa[rank - 1]!;
+    const lb = sb[rank - 1]!;
+    const idx = new Array<number>(rank).fill(0);
+    let ia = 0;
+    let ib = 0;
+    for (let o = 0; o < n; o += last) {
+      binaryRow(code, a, ia, la, b, ib, lb, out, o, last);
+      for (let ax = rank - 2; ax >= 0; ax--) {
+        ia += sa[ax]!;
+        ib += sb[ax]!;
+        if (++idx[ax]! < shape[ax]!) break;
+        ia -= sa[ax]! * shape[ax]!;
+        ib -= sb[ax]! * shape[ax]!;
+        idx[ax] = 0;
+      }
+    }
+  }
+  return new Tensor(out, shape);
+}
+
+/** out[o + j] = a[ia + j·sa] ⊙ b[ib + j·sb] for j < len; one tight loop per op. */
+function binaryRow(
+  code: number,
+  a: Float64Array,
+  ia: number,
+  sa: number,
+  b: Float64Array,
+  ib: number,
+  sb: number,
+  out: Float64Array,
+  o: number,
+  len: number,
+): void {
+  switch (code) {
     case 0:
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! + b[i * sb]!;
+      for (let j = 0; j < len; j++) out[o + j] = a[ia + j * sa]! + b[ib + j * sb]!;
       break;
     case 1:
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! - b[i * sb]!;
+      for (let j = 0; j < len; j++) out[o + j] = a[ia + j * sa]! - b[ib + j * sb]!;
       break;
     case 2:
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! * b[i * sb]!;
+      for (let j = 0; j < len; j++) out[o + j] = a[ia + j * sa]! * b[ib + j * sb]!;
       break;
     case 3:
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! / b[i * sb]!;
+      for (let j = 0; j < len; j++) out[o + j] = a[ia + j * sa]! / b[ib + j * sb]!;
       break;
     case 4:
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! ** b[i * sb]!;
+      for (let j = 0; j < len; j++) out[o + j] = a[ia + j * sa]! ** b[ib + j * sb]!;
       break;
     case 5:
-      for (let i = 0; i < n; i++) {
-        const p = a[i * sa]!,
-          q = b[i * sb]!;
-        out[i] = p > q || Number.isNaN(p) ? p : q;
+      for (let j = 0; j < len; j++) {
+        const p = a[ia + j * sa]!;
+        const q = b[ib + j * sb]!;
+        out[o + j] = p > q || Number.isNaN(p) ? p : q;
       }
       break;
     case 6:
-      for (let i = 0; i < n; i++) {
-        const p = a[i * sa]!,
-          q = b[i * sb]!;
-        out[i] = p < q || Number.isNaN(p) ? p : q;
+      for (let j = 0; j < len; j++) {
+        const p = a[ia + j * sa]!;
+        const q = b[ib + j * sb]!;
+        out[o + j] = p < q || Number.isNaN(p) ? p : q;
       }
       break;
   }
-  return new Tensor(out, shape);
 }
 
 function compare(x: Tensor, y: Tensor, op: CompareOp): Tensor {
