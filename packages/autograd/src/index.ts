@@ -3,10 +3,12 @@
  * @packageDocumentation
  */
 export { AnomalyError, detectAnomaly, isAnomalyEnabled } from "./anomaly.js";
+export { type DiagnoseContext, diagnoseMismatch } from "./diagnose.js";
 export { enableGrad, isGradEnabled, noGrad } from "./grad-mode.js";
 export {
   abs,
   add,
+  addmm,
   arange,
   broadcastTo,
   clip,

@@ -18,6 +18,12 @@ describe("error messages", () => {
       "matmul: batch axes of [2, 1, 2] @ [3, 2, 1]: shapes [2] and [3] cannot be broadcast",
       () => ag.matmul(ag.zeros([2, 1, 2]), ag.zeros([3, 2, 1])),
     ],
+    ["addmm: inner dimensions differ: [4, 2] @ [3, 400] (2 ≠ 3)", () => ag.addmm(0, m(4, 2), m(3, 400))],
+    [
+      "addmm: the bias of shape [4, 400] does not broadcast to the product's shape [4, 1]",
+      () => ag.addmm(m(4, 400), m(4, 2), m(2, 1)),
+    ],
+    ["addmm: the factors must be at least 2-D, got [2] @ [2, 1]", () => ag.addmm(0, ag.zeros([2]), m(2, 1))],
     ["add: shapes [2, 3] and [4] cannot be broadcast", () => ag.add(m(2, 3), ag.zeros([4]))],
     ["mul: shapes [2, 3] and [3, 2] cannot be broadcast", () => ag.mul(m(2, 3), m(3, 2))],
     ["where: shapes [2] and [3] cannot be broadcast", () => ag.where(ag.zeros([2]), ag.zeros([3]), 0)],

@@ -115,6 +115,14 @@ const primitiveCases: Record<PrimitiveName, GradCase | "not differentiable"> = {
     inputs: matmulInputs.map(({ a, b, ta, tb }) => [a, b, ag.tensor([ta ? 1 : 0, tb ? 1 : 0])]),
     f: (a, b, t) => ag.matmul(a!, b!, { transposeA: t!.data[0] === 1, transposeB: t!.data[1] === 1 }),
   },
+  addmm: {
+    inputs: matmulInputs.chain(({ a, b, ta, tb }) => {
+      const out = ag.matmul(a, b, { transposeA: ta, transposeB: tb }).shape;
+      const biasShape = fc.constantFrom(out, out.slice(-1), [out[out.length - 2]!, 1], []);
+      return biasShape.chain((cs) => values(cs)).map((c) => [c, a, b, ag.tensor([ta ? 1 : 0, tb ? 1 : 0])]);
+    }),
+    f: (c, a, b, t) => ag.addmm(c!, a!, b!, { transposeA: t!.data[0] === 1, transposeB: t!.data[1] === 1 }),
+  },
   reshape: unaryCase((x) => ag.reshape(x, [-1])),
   transpose: {
     inputs: smallShape()
@@ -229,6 +237,7 @@ const differentiated = (name: string, xs: Tensor[]): number[] => {
     scatterAdd: 1,
     where: 2,
     matmul: 2,
+    addmm: 3,
   };
   const n = configFrom[name] ?? xs.length;
   return [...Array(n).keys()];

@@ -171,6 +171,32 @@ describe("linear algebra and shapes", () => {
     ]);
   });
 
+  test("addmm is c + A·B with the bias broadcast, and its gradients are matmul's plus sumTo", () => {
+    const c = tensor([[1], [-1]], { requiresGrad: true });
+    const A = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
+    const B = tensor([
+      [1, 0, 2],
+      [0, 1, 1],
+    ]);
+    const out = ag.addmm(c, A, B);
+    expect(out.toArray()).toEqual([
+      [2, 3, 5],
+      [2, 3, 9],
+    ]);
+    ag.sum(out).backward();
+    expect(c.grad!.toArray()).toEqual([[3], [3]]);
+    expect(A.grad!.toArray()).toEqual([
+      [3, 2],
+      [3, 2],
+    ]); // row sums of B
+  });
+
   test("matmul follows numpy for 1-D and batched operands", () => {
     const v = tensor([1, 2]);
     const M = tensor([

@@ -302,11 +302,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   }
   const x2 = x.ndim === 1 ? reshape(x, [1, x.shape[0]!]) : x;
   const y2 = y.ndim === 1 ? reshape(y, [y.shape[0]!, 1]) : y;
-  const kA = transA ? x2.shape[x2.ndim - 2]! : x2.shape[x2.ndim - 1]!;
-  const kB = transB ? y2.shape[y2.ndim - 1]! : y2.shape[y2.ndim - 2]!;
-  const shown = `${formatShape(x.shape)}${transA ? "ᵀ" : ""} @ ${formatShape(y.shape)}${transB ? "ᵀ" : ""}`;
-  if (kA !== kB) throw new Error(`matmul: inner dimensions differ: ${shown} (${kA} ≠ ${kB})`);
-  broadcastShapes(x2.shape.slice(0, -2), y2.shape.slice(0, -2), `matmul: batch axes of ${shown}`);
+  checkMatmulShapes("matmul", x2, y2, transA, transB, x.shape, y.shape);
   let out = apply("matmul", [x2, y2], { transA, transB });
   if (x.ndim === 1 || y.ndim === 1) {
     const s = out.shape.slice();
@@ -315,6 +311,53 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     out = reshape(out, s);
   }
   return out;
+}
+
+/** Validate op(x)·op(y) for ≥ 2-D operands and return the result's shape. */
+function checkMatmulShapes(
+  op: string,
+  x: Tensor,
+  y: Tensor,
+  transA: boolean,
+  transB: boolean,
+  shownA: Shape = x.shape,
+  shownB: Shape = y.shape,
+): number[] {
+  const kA = transA ? x.shape[x.ndim - 2]! : x.shape[x.ndim - 1]!;
+  const kB = transB ? y.shape[y.ndim - 1]! : y.shape[y.ndim - 2]!;
+  const shown = `${formatShape(shownA)}${transA ? "ᵀ" : ""} @ ${formatShape(shownB)}${transB ? "ᵀ" : ""}`;
+  if (kA !== kB) throw new Error(`${op}: inner dimensions differ: ${shown} (${kA} ≠ ${kB})`);
+  const batch = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2), `${op}: batch axes of ${shown}`);
+  const M = transA ? x.shape[x.ndim - 1]! : x.shape[x.ndim - 2]!;
+  const N = transB ? y.shape[y.ndim - 2]! : y.shape[y.ndim - 1]!;
+  return [...batch, M, N];
+}
+
+/**
+ * `c + op(a)·op(b)` in one op, the bias fused into the product (PyTorch's `addmm`): `addmm(b1, W1, X)` is
+ * the course's Z1 = W1·X + b1 with one pass and one allocation less. `a` and `b` are ≥ 2-D (stacks of
+ * matrices broadcast like `matmul`); `c` broadcasts to the product's shape.
+ * @throws Error for inner dimensions that differ, a 1-D operand, or a `c` that does not broadcast to the result.
+ */
+export function addmm(c: TensorLike, a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const bias = toTensor(c, "addmm", 1);
+  const x = toTensor(a, "addmm", 2);
+  const y = toTensor(b, "addmm", 3);
+  if (x.ndim < 2 || y.ndim < 2) {
+    throw new Error(
+      `addmm: the factors must be at least 2-D, got ${formatShape(x.shape)} @ ${formatShape(y.shape)}`,
+    );
+  }
+  const transA = options.transposeA ?? false;
+  const transB = options.transposeB ?? false;
+  const shape = checkMatmulShapes("addmm", x, y, transA, transB);
+  const s = broadcastShapes(bias.shape, shape, "addmm: bias");
+  if (!shapesEqual(s, shape)) {
+    throw new Error(
+      `addmm: the bias of shape ${formatShape(bias.shape)} does not broadcast to the product's shape ${formatShape(shape)}`,
+    );
+  }
+  return apply("addmm", [bias, x, y], { transA, transB });
 }
 
 // ---------------------------------------------------------------- shape

@@ -48,6 +48,7 @@ export interface PrimitiveAttrs {
   where: undefined;
   clip: { lo: number; hi: number };
   matmul: { transA: boolean; transB: boolean };
+  addmm: { transA: boolean; transB: boolean };
   reshape: { shape: readonly number[] };
   transpose: { axes: readonly number[] };
   broadcastTo: { shape: readonly number[] };
@@ -152,23 +153,30 @@ const binaryCodes = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimu
  * (0 where it is broadcast), so `Z + b` with b of shape (n, 1) costs one pass.
  */
 function binary(x: Tensor, y: Tensor, name: keyof typeof binaryCodes): Tensor {
-  const code = binaryCodes[name];
-  const a = x.data;
-  const b = y.data;
-  if (a.length === b.length && shapesEqual(x.shape, y.shape)) {
-    const out = new Float64Array(a.length);
-    binaryRow(code, a, 0, 1, b, 0, 1, out, 0, a.length);
-    return new Tensor(out, x.shape);
-  }
-  const shape = tryBroadcastShapes(x.shape, y.shape)!;
-  const n = shapeSize(shape);
-  const out = new Float64Array(n);
-  if (b.length === 1 && a.length === n) binaryRow(code, a, 0, 1, b, 0, 0, out, 0, n);
+  const shape = shapesEqual(x.shape, y.shape) ? x.shape : tryBroadcastShapes(x.shape, y.shape)!;
+  const out = new Float64Array(shapeSize(shape));
+  binaryInto(binaryCodes[name], x.data, x.shape, y.data, y.shape, out, shape);
+  return new Tensor(out, shape);
+}
+
+/** out (of the broadcast shape) = a ⊙ b; `out` may be `a` itself (in-place accumulation). */
+function binaryInto(
+  code: number,
+  a: Float64Array,
+  aShape: Shape,
+  b: Float64Array,
+  bShape: Shape,
+  out: Float64Array,
+  shape: Shape,
+): void {
+  const n = out.length;
+  if (a.length === n && b.length === n) binaryRow(code, a, 0, 1, b, 0, 1, out, 0, n);
+  else if (b.length === 1 && a.length === n) binaryRow(code, a, 0, 1, b, 0, 0, out, 0, n);
   else if (a.length === 1 && b.length === n) binaryRow(code, a, 0, 0, b, 0, 1, out, 0, n);
   else if (n > 0) {
     const rank = shape.length;
-    const sa = broadcastStrides(x.shape, shape);
-    const sb = broadcastStrides(y.shape, shape);
+    const sa = broadcastStrides(aShape, shape);
+    const sb = broadcastStrides(bShape, shape);
     const last = shape[rank - 1]!;
     const la = sa[rank - 1]!;
     const lb = sb[rank - 1]!;
@@ -187,7 +195,6 @@ function binary(x: Tensor, y: Tensor, name: keyof typeof binaryCodes): Tensor {
       }
     }
   }
-  return new Tensor(out, shape);
 }
 
 /** out[o + j] = a[ia + j·sa] ⊙ b[ib + j·sb] for j < len; one tight loop per op. */
@@ -319,6 +326,15 @@ function matmulForward(x: Tensor, y: Tensor, transA: boolean, transB: boolean): 
   return new Tensor(out, [...batch, M, N]);
 }
 
+/** Gradients of op(A)·op(B) for each operand (null when it does not require grad). */
+function matmulVjp(g: Tensor, x: Tensor, y: Tensor, transA: boolean, transB: boolean): (Tensor | null)[] {
+  const mm = (p: Tensor, q: Tensor, tp: boolean, tq: boolean) =>
+    o.matmul(p, q, { transposeA: tp, transposeB: tq });
+  const dx = x.requiresGrad ? (transA ? mm(y, g, transB, true) : mm(g, y, false, !transB)) : null;
+  const dy = y.requiresGrad ? (transB ? mm(g, x, true, transA) : mm(x, g, !transA, false)) : null;
+  return [dx && o.sumTo(dx, x.shape), dy && o.sumTo(dy, y.shape)];
+}
+
 function unaryPrim(name: keyof typeof unaryCodes, vjp: Primitive<undefined>["vjp"]): Primitive<undefined> {
   return { name, forward: ([x]) => unary(x!, name), vjp };
 }
@@ -423,13 +439,20 @@ export const primitives: { [K in PrimitiveName]: Primitive<PrimitiveAttrs[K]> } 
   matmul: {
     name: "matmul",
     forward: ([x, y], { transA, transB }) => matmulForward(x!, y!, transA, transB),
-    vjp: (g, [x, y], _, { transA, transB }) => {
-      const mm = (p: Tensor, q: Tensor, tp: boolean, tq: boolean) =>
-        o.matmul(p, q, { transposeA: tp, transposeB: tq });
-      const dx = x!.requiresGrad ? (transA ? mm(y!, g, transB, true) : mm(g, y!, false, !transB)) : null;
-      const dy = y!.requiresGrad ? (transB ? mm(g, x!, true, transA) : mm(x!, g, !transA, false)) : null;
-      return [dx && o.sumTo(dx, x!.shape), dy && o.sumTo(dy, y!.shape)];
+    vjp: (g, [x, y], _, { transA, transB }) => matmulVjp(g, x!, y!, transA, transB),
+  },
+  // C = c + op(A)·op(B) (bias fused into the product, one pass less): dc = sumTo(g), dA and dB as matmul
+  addmm: {
+    name: "addmm",
+    forward: ([c, x, y], { transA, transB }) => {
+      const out = matmulForward(x!, y!, transA, transB);
+      binaryInto(binaryCodes.add, out.data, out.shape, c!.data, c!.shape, out.data, out.shape);
+      return out;
     },
+    vjp: (g, [c, x, y], _, { transA, transB }) => [
+      c!.requiresGrad ? o.sumTo(g, c!.shape) : null,
+      ...matmulVjp(g, x!, y!, transA, transB),
+    ],
   },
   // reshape only relabels the data: d reshape(x) = reshape(g, x.shape)
   reshape: {
