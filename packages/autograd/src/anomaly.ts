@@ -11,6 +11,8 @@ import type { TapeNode } from "./tape.js";
 import type { Tensor } from "./tensor.js";
 
 let anomalyEnabled = false;
+/** > 0 while a gradient rule runs in anomaly mode: its inner ops are not checked one by one. */
+let vjpDepth = 0;
 
 /** Whether anomaly mode is on (inside `detectAnomaly`). */
 export function isAnomalyEnabled(): boolean {
@@ -27,10 +29,30 @@ export function isAnomalyEnabled(): boolean {
 export function detectAnomaly<T>(fn: () => T): T {
   const previous = anomalyEnabled;
   anomalyEnabled = true;
+  let result: T;
   try {
-    return fn();
-  } finally {
+    result = fn();
+  } catch (e) {
     anomalyEnabled = previous;
+    throw e;
+  }
+  // An async fn: keep the mode on until its promise settles.
+  if (result instanceof Promise) return result.finally(() => (anomalyEnabled = previous)) as T;
+  anomalyEnabled = previous;
+  return result;
+}
+
+/**
+ * Run a node's gradient rule in anomaly mode. The ops inside a vjp are not blamed one by one (a `div`
+ * inside sqrt's gradient is not the culprit, sqrt's backward is): `anomalyBackwardCheck` then checks
+ * the gradients the rule returned, naming the node's op and the line that created it.
+ */
+export function anomalyVjp(node: TapeNode, g: Tensor, out: Tensor): (Tensor | null)[] {
+  vjpDepth++;
+  try {
+    return node.rule.vjp(g, node.inputs, out, node.attrs as never);
+  } finally {
+    vjpDepth--;
   }
 }
 
@@ -65,7 +87,8 @@ function unravel(index: number, shape: readonly number[]): number[] {
   return pos;
 }
 
-const libraryDir = new URL(".", import.meta.url).pathname;
+// The directory of the library's sources (or of dist/ when built); frames inside it are not the user's.
+const libraryDir = decodeURIComponent(new URL(".", import.meta.url).pathname);
 
 /** The first stack frame outside this library: the user's line that created the op. */
 export function userSite(stack: string | null): string {
@@ -87,6 +110,7 @@ function describeInputs(inputs: readonly Tensor[]): { shapes: string; bad: boole
 
 /** Called by every op after its forward when anomaly mode is on. */
 export function anomalyForwardCheck(name: string, inputs: readonly Tensor[], out: Tensor): void {
+  if (vjpDepth > 0) return;
   const bad = firstNonFinite(out);
   if (bad < 0) return;
   const { shapes, bad: inputsBad } = describeInputs(inputs);
@@ -109,11 +133,12 @@ export function anomalyBackwardCheck(node: TapeNode, g: Tensor, grads: readonly 
     const bad = firstNonFinite(gi);
     if (bad < 0) continue;
     const pos = unravel(bad, gi.shape);
-    const { shapes } = describeInputs(node.inputs);
+    const { shapes, bad: inputsBad } = describeInputs(node.inputs);
     const gBad = firstNonFinite(g) >= 0;
     throw new AnomalyError(
       `detectAnomaly: backward of ${node.rule.name} produced ${gi.data[bad]} at [${pos.join(", ")}] of the gradient for input ${i} ${formatShape(gi.shape)}` +
-        ` (inputs ${shapes}; ${gBad ? "the incoming gradient already contained NaN/Infinity" : "the incoming gradient was finite"})` +
+        ` (inputs ${shapes}; ${gBad ? "the incoming gradient already contained NaN/Infinity" : "the incoming gradient was finite"}` +
+        `${inputsBad ? ", an input contained NaN/Infinity" : ", all inputs were finite"})` +
         `\n  op created at ${userSite(node.site)}`,
       node.rule.name,
       "backward",

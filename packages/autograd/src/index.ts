@@ -3,8 +3,18 @@
  * @packageDocumentation
  */
 export { AnomalyError, detectAnomaly, isAnomalyEnabled } from "./anomaly.js";
+export { type CustomOpDefinition, defineOp } from "./custom-op.js";
 export { type DiagnoseContext, diagnoseMismatch } from "./diagnose.js";
 export { enableGrad, isGradEnabled, noGrad } from "./grad-mode.js";
+export {
+  assertGradients,
+  type GradcheckInputReport,
+  type GradcheckOptions,
+  type GradcheckReport,
+  gradcheck,
+  numericGradient,
+  relativeDifference,
+} from "./gradcheck.js";
 export {
   abs,
   add,
@@ -66,3 +76,14 @@ export { type PrimitiveName, primitives } from "./ops/primitives.js";
 export { RandomState } from "./random.js";
 export { broadcastShapes, formatShape, type Shape, shapeSize } from "./shape.js";
 export { type GradHook, type NestedArray, Tensor, type TensorBackwardOptions } from "./tensor.js";
+export {
+  type ArgsOf,
+  grad,
+  hessian,
+  hvp,
+  jacobian,
+  jvp,
+  valueAndGrad,
+  vjp,
+  type WithNumbers,
+} from "./transforms.js";

@@ -7,7 +7,7 @@
  * garbage-collected: no tidy/dispose. Each node's `id` is its position on the tape; visiting reachable
  * nodes in decreasing id is a reverse topological order, computed without recursion.
  */
-import { anomalyBackwardCheck, isAnomalyEnabled } from "./anomaly.js";
+import { anomalyBackwardCheck, anomalyVjp, isAnomalyEnabled } from "./anomaly.js";
 import { withGradMode } from "./grad-mode.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import type { Tensor } from "./tensor.js";
@@ -73,7 +73,7 @@ export function runBackward(
     );
   }
   // Reachable nodes, without recursion (a chain of 100 000 ops must not overflow the stack).
-  const nodes: TapeNode[] = [];
+  let nodes: TapeNode[] = [];
   const visited = new Set<TapeNode>();
   const stack: Tensor[] = [root];
   while (stack.length > 0) {
@@ -85,6 +85,19 @@ export function runBackward(
     for (const input of node.inputs) if (input._requiresGrad && input._node !== null) stack.push(input);
   }
   nodes.sort((a, b) => b.id - a.id);
+  if (targets !== undefined) {
+    // Only the nodes through which some target reaches the root matter (like torch.autograd.grad): skip
+    // the rest, so that an inner grad() inside an outer one neither does the outer graph's work nor fires
+    // its hooks. Inputs come before outputs on the tape, so one pass in increasing id decides.
+    const targetSet = new Set(targets);
+    const needed = new Set<TapeNode>();
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const node = nodes[i]!;
+      if (node.inputs.some((t) => targetSet.has(t) || (t._node !== null && needed.has(t._node))))
+        needed.add(node);
+    }
+    nodes = nodes.filter((node) => needed.has(node));
+  }
 
   const outputOf = new Map<TapeNode, Tensor>();
   // Find the tensor each node produced: the root, or an input of a later node.
@@ -107,7 +120,9 @@ export function runBackward(
       g = applyHooks(out, g);
       grads.set(out, g);
       if (targets === undefined && out._retainsGrad) out.grad = out.grad === null ? g : out.grad.add(g);
-      const inputGrads = node.rule.vjp(g, node.inputs, out, node.attrs as never);
+      const inputGrads = isAnomalyEnabled()
+        ? anomalyVjp(node, g, out)
+        : node.rule.vjp(g, node.inputs, out, node.attrs as never);
       node.rule.checkGradients?.(inputGrads, node.inputs);
       if (isAnomalyEnabled()) anomalyBackwardCheck(node, g, inputGrads);
       for (let i = 0; i < node.inputs.length; i++) {

@@ -325,9 +325,14 @@ function checkMatmulShapes(
 ): number[] {
   const kA = transA ? x.shape[x.ndim - 2]! : x.shape[x.ndim - 1]!;
   const kB = transB ? y.shape[y.ndim - 1]! : y.shape[y.ndim - 2]!;
-  const shown = `${formatShape(shownA)}${transA ? "ᵀ" : ""} @ ${formatShape(shownB)}${transB ? "ᵀ" : ""}`;
-  if (kA !== kB) throw new Error(`${op}: inner dimensions differ: ${shown} (${kA} ≠ ${kB})`);
-  const batch = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2), `${op}: batch axes of ${shown}`);
+  // The message is built only on failure: this runs on every product.
+  const shown = () =>
+    `${formatShape(shownA)}${transA ? "ᵀ" : ""} @ ${formatShape(shownB)}${transB ? "ᵀ" : ""}`;
+  if (kA !== kB) throw new Error(`${op}: inner dimensions differ: ${shown()} (${kA} ≠ ${kB})`);
+  const batch =
+    x.ndim === 2 && y.ndim === 2
+      ? []
+      : broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2), `${op}: batch axes of ${shown()}`);
   const M = transA ? x.shape[x.ndim - 1]! : x.shape[x.ndim - 2]!;
   const N = transB ? y.shape[y.ndim - 2]! : y.shape[y.ndim - 1]!;
   return [...batch, M, N];
