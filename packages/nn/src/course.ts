@@ -1,0 +1,539 @@
+/**
+ * @file The course's one-hidden-layer network ("Gradient Descent for Neural Networks"), column layout:
+ * X is (n0, m) — one example per column — W1 (n1, n0), b1 (n1, 1), W2 (n2, n1), b2 (n2, 1).
+ *
+ * Gradients are computed twice: `backwardPropagation` writes the six backward equations by hand with the
+ * course's names, `autogradBackward` lets the tape differentiate the cost. `checkBackprop` compares them.
+ */
+import {
+  add,
+  detectAnomaly,
+  div,
+  enableGrad,
+  formatShape,
+  greater,
+  log,
+  matmul,
+  mul,
+  neg,
+  noGrad,
+  RandomState,
+  relu,
+  sigmoid,
+  square,
+  sub,
+  sum,
+  Tensor,
+  tanh,
+  where,
+  zeros,
+} from "@tapegrad/autograd";
+import { checkFinite, checkMatrix, checkParams, checkXY, PARAM_NAMES } from "./validate.js";
+
+/** The hidden-layer activation g: the course uses tanh. */
+export type Activation = "tanh" | "relu" | "sigmoid" | "leakyRelu";
+
+/** The negative slope of the `"leakyRelu"` activation: g(z) = z for z > 0, 0.01·z otherwise. */
+export const LEAKY_RELU_SLOPE = 0.01;
+
+/** The parameters of the network, in the course's shapes: W1 (nH, nX), b1 (nH, 1), W2 (nY, nH), b2 (nY, 1). */
+export interface Params {
+  W1: Tensor;
+  b1: Tensor;
+  W2: Tensor;
+  b2: Tensor;
+}
+
+/**
+ * What forward propagation keeps for the backward pass, each (units, m). `activation` records which g made
+ * A1 from Z1, so that `backwardPropagation` uses the matching g′ (optional: a hand-built cache means tanh).
+ */
+export interface Cache {
+  Z1: Tensor;
+  A1: Tensor;
+  Z2: Tensor;
+  A2: Tensor;
+  activation?: Activation;
+}
+
+/**
+ * The gradients, named as in the course. dW1, db1, dW2, db2 are ∂J/∂θ (shaped like θ); dZ2 and dZ1 follow
+ * the course's convention dZ = m·∂J/∂Z (so dZ2 = A2 − Y although J carries a 1/m), each (units, m).
+ */
+export interface Grads {
+  dZ2: Tensor;
+  dW2: Tensor;
+  db2: Tensor;
+  dZ1: Tensor;
+  dW1: Tensor;
+  db1: Tensor;
+}
+
+/** Options naming the hidden activation. */
+export interface ActivationOptions {
+  /** The hidden activation g; default `"tanh"` (the course). */
+  activation?: Activation;
+}
+
+/**
+ * Each hidden activation: g with tape ops (differentiable), and g′ written by hand from Z1 and A1 = g(Z1)
+ * for the manual backward pass.
+ */
+export const activations: Record<
+  Activation,
+  { g: (Z: Tensor) => Tensor; gPrime: (Z1: Tensor, A1: Tensor) => Tensor }
+> = {
+  // tanh′(z) = 1 − tanh²(z) = 1 − A1², exactly the course's `1 - np.power(A1, 2)`
+  tanh: { g: tanh, gPrime: (_Z1, A1) => sub(1, square(A1)) },
+  // σ′(z) = σ(z)(1 − σ(z)) = A1 ⊙ (1 − A1)
+  sigmoid: { g: sigmoid, gPrime: (_Z1, A1) => mul(A1, sub(1, A1)) },
+  // relu′(z) = [z > 0]; 0 at z = 0, as the tape's relu rule
+  relu: { g: relu, gPrime: (Z1) => greater(Z1, 0) },
+  // leakyRelu′(z) = 1 for z > 0, else the slope (the tape's `where` sends z = 0 to the slope branch too)
+  leakyRelu: {
+    g: (Z) => where(greater(Z, 0), Z, mul(Z, LEAKY_RELU_SLOPE)),
+    gPrime: (Z1) => where(greater(Z1, 0), 1, LEAKY_RELU_SLOPE),
+  },
+};
+
+/** Throw unless `activation` is one of the four names. */
+export function checkActivation(fn: string, activation: unknown): Activation {
+  if (typeof activation === "string" && Object.hasOwn(activations, activation)) {
+    return activation as Activation;
+  }
+  throw new Error(
+    `${fn}: unknown activation ${JSON.stringify(activation)}; expected one of ${Object.keys(activations)
+      .map((a) => `"${a}"`)
+      .join(", ")}`,
+  );
+}
+
+// ---------------------------------------------------------------- sizes and initialisation
+
+/**
+ * The layer sizes of the course: nX = rows of X, nH = 4 (fixed, as in the course), nY = rows of Y.
+ * @param X (nX, m) features, one example per column. @param Y (nY, m) labels.
+ * @throws Error if X or Y is not a matrix or they have different numbers of columns.
+ */
+export function layerSizes(X: Tensor, Y: Tensor): { nX: number; nH: 4; nY: number } {
+  checkMatrix("layerSizes", "X", X, " (features × examples)");
+  checkMatrix("layerSizes", "Y", Y, " (outputs × examples)");
+  if (X.shape[1] !== Y.shape[1]) {
+    throw new Error(
+      `layerSizes: X has ${X.shape[1]} columns (examples) but Y has ${Y.shape[1]}; expected Y of shape [${Y.shape[0]}, ${X.shape[1]}]`,
+    );
+  }
+  return { nX: X.shape[0]!, nH: 4, nY: Y.shape[0]! };
+}
+
+function checkSize(fn: string, name: string, n: unknown): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+    throw new Error(`${fn}: ${name} must be a positive integer, got ${String(n)}`);
+  }
+  return n;
+}
+
+/**
+ * The course's `initialize_parameters`: W = randn·0.01 (small, to break symmetry and keep tanh out of its
+ * flat tails), b = 0, drawn in numpy's order from `np.random.seed(seed)`: W1 = randn(nH, nX)·0.01, then
+ * W2 = randn(nY, nH)·0.01. With the default seed 2 and sizes 2-4-1 this reproduces the course's printout.
+ * @returns W1 (nH, nX), b1 (nH, 1), W2 (nY, nH), b2 (nY, 1).
+ * @throws Error if a size is not a positive integer.
+ */
+export function initializeParameters(
+  nX: number,
+  nH: number,
+  nY: number,
+  options: { seed?: number } = {},
+): Params {
+  checkSize("initializeParameters", "nX", nX);
+  checkSize("initializeParameters", "nH", nH);
+  checkSize("initializeParameters", "nY", nY);
+  const rng = new RandomState(options.seed ?? 2);
+  return noGrad(() => {
+    const W1 = mul(rng.randn(nH, nX), 0.01);
+    const W2 = mul(rng.randn(nY, nH), 0.01);
+    return { W1, b1: zeros([nH, 1]), W2, b2: zeros([nY, 1]) };
+  });
+}
+
+// ---------------------------------------------------------------- forward and cost
+
+/** Forward pass, unchecked: Z1 = W1·X + b1, A1 = g(Z1), Z2 = W2·A1 + b2, A2 = σ(Z2). */
+function forward(X: Tensor, params: Params, activation: Activation): Cache {
+  const Z1 = add(matmul(params.W1, X), params.b1);
+  const A1 = activations[activation].g(Z1);
+  const Z2 = add(matmul(params.W2, A1), params.b2);
+  const A2 = sigmoid(Z2);
+  return { Z1, A1, Z2, A2, activation };
+}
+
+/**
+ * The course's `forward_propagation`, column layout:
+ * Z1 = W1·X + b1, A1 = g(Z1), Z2 = W2·A1 + b2, A2 = σ(Z2).
+ * Records on the tape when a parameter requires grad (and grad mode is on).
+ * @param X (nX, m), finite. @param params W1 (nH, nX), b1 (nH, 1), W2 (nY, nH), b2 (nY, 1).
+ * @returns A2 (nY, m) and the cache { Z1, A1, Z2, A2, activation }.
+ * @throws Error naming the shapes when a parameter does not fit X, a key is missing, or X has NaN/Infinity.
+ */
+export function forwardPropagation(
+  X: Tensor,
+  params: Params,
+  options: ActivationOptions = {},
+): { A2: Tensor; cache: Cache } {
+  const activation = checkActivation("forwardPropagation", options.activation ?? "tanh");
+  checkMatrix("forwardPropagation", "X", X, " (features × examples)");
+  checkFinite("forwardPropagation", "X", X);
+  checkParams("forwardPropagation", params, X.shape[0]);
+  const cache = forward(X, params, activation);
+  return { A2: cache.A2, cache };
+}
+
+/**
+ * numpy's pairwise summation (`pairwise_sum_DOUBLE`), which `np.sum` uses along a contiguous axis: below 8
+ * elements a plain loop; up to 128 eight interleaved partial sums combined as ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))
+ * plus the remainder; above, split in two halves (the first a multiple of 8) and add the halves.
+ * Reproducing it makes our costs round like the course's.
+ */
+export function pairwiseSum(a: Float64Array, from = 0, n = a.length - from): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res += a[from + i]!;
+    return res;
+  }
+  if (n <= 128) {
+    let r0 = a[from]!;
+    let r1 = a[from + 1]!;
+    let r2 = a[from + 2]!;
+    let r3 = a[from + 3]!;
+    let r4 = a[from + 4]!;
+    let r5 = a[from + 5]!;
+    let r6 = a[from + 6]!;
+    let r7 = a[from + 7]!;
+    const end = n - (n % 8);
+    let i = 8;
+    for (; i < end; i += 8) {
+      const k = from + i;
+      r0 += a[k]!;
+      r1 += a[k + 1]!;
+      r2 += a[k + 2]!;
+      r3 += a[k + 3]!;
+      r4 += a[k + 4]!;
+      r5 += a[k + 5]!;
+      r6 += a[k + 6]!;
+      r7 += a[k + 7]!;
+    }
+    let res = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
+    for (; i < n; i++) res += a[from + i]!;
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return pairwiseSum(a, from, n2) + pairwiseSum(a, from + n2, n - n2);
+}
+
+/** The cross-entropy cost, unchecked, in the course's exact order of operations. */
+function cost(A2: Float64Array, Y: Float64Array, m: number): number {
+  const logprobs = new Float64Array(A2.length);
+  for (let k = 0; k < A2.length; k++) {
+    const a = A2[k]!;
+    const y = Y[k]!;
+    // np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y); no guard on log(0), as the course
+    logprobs[k] = Math.log(a) * y + Math.log(1 - a) * (1 - y);
+  }
+  return -pairwiseSum(logprobs) / m;
+}
+
+/**
+ * The course's `compute_cost`: J = −(1/m) Σ [Y log A2 + (1 − Y) log(1 − A2)], computed exactly as the course's
+ * numpy code — elementwise `log(A2)·Y + log(1 − A2)·(1 − Y)`, numpy's pairwise sum, then `−sum / m` — so
+ * the numbers match numpy's to the last bits. Like the course it does not guard log(0): a saturated A2
+ * gives Infinity or NaN.
+ * @param A2 (nY, m) probabilities. @param Y (nY, m) labels 0/1.
+ * @throws Error if the shapes differ or Y is not 0/1.
+ */
+export function computeCost(A2: Tensor, Y: Tensor): number {
+  checkMatrix("computeCost", "A2", A2, " (outputs × examples)");
+  checkMatrix("computeCost", "Y", Y, " (outputs × examples)");
+  if (A2.shape[0] !== Y.shape[0] || A2.shape[1] !== Y.shape[1]) {
+    throw new Error(
+      `computeCost: A2 has shape ${formatShape(A2.shape)} but Y has shape ${formatShape(Y.shape)}; expected the same shape (outputs × examples)`,
+    );
+  }
+  checkXY("computeCost", A2, Y);
+  return cost(A2.data, Y.data, Y.shape[1]!);
+}
+
+/** The same cost with tape ops (differentiable; checked by anomaly mode): −Σ(Y log A2 + (1−Y) log(1−A2)) / m. */
+export function costTensor(A2: Tensor, Y: Tensor): Tensor {
+  const logprobs = add(mul(log(A2), Y), mul(log(sub(1, A2)), sub(1, Y)));
+  return div(neg(sum(logprobs)), Y.shape[1]!);
+}
+
+// ---------------------------------------------------------------- the six backward equations
+
+/** The six equations, unchecked and untaped. */
+function backward(params: Params, cache: Cache, X: Tensor, Y: Tensor, activation: Activation): Grads {
+  const m = X.shape[1]!;
+  const { W2 } = params;
+  const { Z1, A1, A2 } = cache;
+  const dZ2 = sub(A2, Y); // (1) dZ2 = A2 − Y
+  const dW2 = mul(1 / m, matmul(dZ2, A1, { transposeB: true })); // (2) dW2 = (1/m) dZ2·A1ᵀ
+  const db2 = mul(1 / m, sum(dZ2, 1, true)); // (3) db2 = (1/m) Σ dZ2 over examples
+  const dZ1 = mul(matmul(W2, dZ2, { transposeA: true }), activations[activation].gPrime(Z1, A1)); // (4) dZ1 = W2ᵀdZ2 ⊙ g′(Z1)
+  const dW1 = mul(1 / m, matmul(dZ1, X, { transposeB: true })); // (5) dW1 = (1/m) dZ1·Xᵀ
+  const db1 = mul(1 / m, sum(dZ1, 1, true)); // (6) db1 = (1/m) Σ dZ1 over examples
+  return { dZ2, dW2, db2, dZ1, dW1, db1 };
+}
+
+function checkCache(fn: string, cache: unknown, params: Params, m: number): asserts cache is Cache {
+  if (cache === null || typeof cache !== "object") {
+    throw new Error(`${fn}: cache must be the object { Z1, A1, Z2, A2 } returned by forwardPropagation`);
+  }
+  const c = cache as Record<string, unknown>;
+  const nH = params.W1.shape[0]!;
+  const nY = params.W2.shape[0]!;
+  for (const [key, rows] of [
+    ["Z1", nH],
+    ["A1", nH],
+    ["Z2", nY],
+    ["A2", nY],
+  ] as const) {
+    if (c[key] === undefined) {
+      throw new Error(`${fn}: cache is missing ${key} (expected { Z1, A1, Z2, A2 } from forwardPropagation)`);
+    }
+    checkMatrix(fn, `cache.${key}`, c[key]);
+    const t = c[key] as Tensor;
+    if (t.shape[0] !== rows || t.shape[1] !== m) {
+      throw new Error(
+        `${fn}: cache.${key} has shape ${formatShape(t.shape)}, expected [${rows}, ${m}] (units × examples, from these parameters and X)`,
+      );
+    }
+  }
+}
+
+/**
+ * The course's `backward_propagation`: the six equations written by hand, with the course's names.
+ * ```
+ * dZ2 = A2 − Y                 dW2 = (1/m) dZ2·A1ᵀ     db2 = (1/m) Σ dZ2 (over examples, keepdims)
+ * dZ1 = W2ᵀdZ2 ⊙ g′(Z1)        dW1 = (1/m) dZ1·Xᵀ      db1 = (1/m) Σ dZ1 (keepdims)
+ * ```
+ * Runs under `noGrad` (no tape). g′ matches the activation: `options.activation`, else the one recorded in
+ * the cache by forwardPropagation, else tanh.
+ * @returns dZ2 (nY, m), dW2 (nY, nH), db2 (nY, 1), dZ1 (nH, m), dW1 (nH, nX), db1 (nH, 1).
+ * @throws Error naming the shapes when params, cache, X and Y do not fit together, or Y is not 0/1.
+ */
+export function backwardPropagation(
+  params: Params,
+  cache: Cache,
+  X: Tensor,
+  Y: Tensor,
+  options: ActivationOptions = {},
+): Grads {
+  const fn = "backwardPropagation";
+  const m = checkXY(fn, X, Y);
+  checkParams(fn, params, X.shape[0], Y.shape[0]);
+  checkCache(fn, cache, params, m);
+  const activation = checkActivation(fn, options.activation ?? cache.activation ?? "tanh");
+  return noGrad(() => backward(params, cache, X, Y, activation));
+}
+
+/** d J/d everything by the tape, unchecked; also returns the forward pass it differentiated. */
+function tapeBackward(params: Params, X: Tensor, Y: Tensor, activation: Activation): Grads & { A2: Tensor } {
+  const m = X.shape[1]!;
+  return enableGrad(() => {
+    const leaves = {} as Params;
+    for (const key of PARAM_NAMES) leaves[key] = new Tensor(params[key].data, params[key].shape, true);
+    const { Z1, Z2, A2 } = forward(X, leaves, activation);
+    Z1.retainGrad();
+    Z2.retainGrad();
+    costTensor(A2, Y).backward();
+    // The tape gives ∂J/∂Z; the course's dZ is m·∂J/∂Z (its dZ2 = A2 − Y has no 1/m).
+    return noGrad(() => ({
+      dZ2: mul(Z2.grad!, m),
+      dW2: leaves.W2.grad!,
+      db2: leaves.b2.grad!,
+      dZ1: mul(Z1.grad!, m),
+      dW1: leaves.W1.grad!,
+      db1: leaves.b1.grad!,
+      A2: A2.detach(),
+    }));
+  });
+}
+
+/**
+ * The same gradients as `backwardPropagation`, by the tape: runs the forward pass and the cost J with
+ * recorded ops on fresh leaf copies of the parameters and calls `backward()`. dW/db are the leaves'
+ * gradients; dZ2, dZ1 are m·∂J/∂Z (retained gradients of Z2, Z1) to follow the course's convention.
+ * @throws Error as forwardPropagation, or if Y is not 0/1 or has a different number of columns than X.
+ */
+export function autogradBackward(
+  params: Params,
+  X: Tensor,
+  Y: Tensor,
+  options: ActivationOptions = {},
+): Grads {
+  const fn = "autogradBackward";
+  const activation = checkActivation(fn, options.activation ?? "tanh");
+  checkXY(fn, X, Y);
+  checkParams(fn, params, X.shape[0], Y.shape[0]);
+  const { A2: _, ...grads } = tapeBackward(params, X, Y, activation);
+  return grads;
+}
+
+// ---------------------------------------------------------------- update, training, prediction
+
+function update(params: Params, grads: Grads, learningRate: number): Params {
+  // θ ← θ − α·dθ (the notes print α·θ: a typo)
+  return {
+    W1: sub(params.W1, mul(learningRate, grads.dW1)),
+    b1: sub(params.b1, mul(learningRate, grads.db1)),
+    W2: sub(params.W2, mul(learningRate, grads.dW2)),
+    b2: sub(params.b2, mul(learningRate, grads.db2)),
+  };
+}
+
+/**
+ * The course's `update_parameters`: θ ← θ − α·dθ for each of W1, b1, W2, b2 (new tensors; the inputs are
+ * not modified). Untaped.
+ * @throws Error if a key is missing, a gradient's shape differs from its parameter's, or α is not finite.
+ */
+export function updateParameters(params: Params, grads: Grads, learningRate = 1.2): Params {
+  const fn = "updateParameters";
+  checkParams(fn, params);
+  if (typeof learningRate !== "number" || !Number.isFinite(learningRate)) {
+    throw new Error(`${fn}: learningRate must be a finite number, got ${String(learningRate)}`);
+  }
+  for (const key of PARAM_NAMES) {
+    const dKey = `d${key}` as keyof Grads;
+    const g = grads?.[dKey];
+    checkMatrix(fn, `grads.${dKey}`, g);
+    const p = params[key];
+    if (g.shape[0] !== p.shape[0] || g.shape[1] !== p.shape[1]) {
+      throw new Error(
+        `${fn}: grads.${dKey} has shape ${formatShape(g.shape)} but ${key} has shape ${formatShape(p.shape)}; expected the same shape`,
+      );
+    }
+  }
+  return noGrad(() => update(params, grads, learningRate));
+}
+
+/** Options of `nnModel`. */
+export interface NnModelOptions extends ActivationOptions {
+  /** Gradient steps; default 10 000 (the course). */
+  numIterations?: number;
+  /** α; default 1.2 (the course). */
+  learningRate?: number;
+  /** Seed of the initial parameters (`initializeParameters`); default 2 (the course). */
+  seed?: number;
+  /** Which backward pass computes the gradients: the six equations (default) or the tape. */
+  gradients?: "manual" | "autograd";
+  /** Called after the cost of iteration i (before its update) is computed. */
+  onIteration?: (i: number, cost: number) => void;
+  /**
+   * When the cost becomes NaN or ±Infinity: `"throw"` (default) stops with an Error naming the iteration
+   * and the first op that produced a non-finite value (found by re-running that iteration under
+   * `detectAnomaly`); `"warn"` prints that once with `console.warn` and goes on.
+   */
+  onNonFinite?: "throw" | "warn";
+}
+
+/** Re-run one iteration under anomaly mode and describe the first op that made a non-finite value. */
+function findAnomaly(
+  params: Params,
+  X: Tensor,
+  Y: Tensor,
+  activation: Activation,
+  gradients: "manual" | "autograd",
+): string {
+  try {
+    detectAnomaly(() => {
+      if (gradients === "autograd") tapeBackward(params, X, Y, activation);
+      else
+        noGrad(() => {
+          const cache = forward(X, params, activation);
+          costTensor(cache.A2, Y);
+          backward(params, cache, X, Y, activation);
+        });
+    });
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  return "re-running the iteration under detectAnomaly found no op with a non-finite output";
+}
+
+/**
+ * The course's `nn_model`: initialise (seeded), then `numIterations` times forward → cost → backward →
+ * update. The manual path runs under `noGrad` with the unchecked kernels (inputs are checked once here).
+ * @param X (nX, m) finite features. @param Y (nY, m) labels 0/1. @param nH hidden units.
+ * @returns the trained parameters and one cost per iteration (the cost before that iteration's update).
+ * @throws Error for bad input, or (onNonFinite "throw") when the cost becomes non-finite.
+ */
+export function nnModel(
+  X: Tensor,
+  Y: Tensor,
+  nH: number,
+  options: NnModelOptions = {},
+): { parameters: Params; costs: number[] } {
+  const fn = "nnModel";
+  const {
+    numIterations = 10000,
+    learningRate = 1.2,
+    seed = 2,
+    gradients = "manual",
+    onIteration,
+    onNonFinite = "throw",
+  } = options;
+  const activation = checkActivation(fn, options.activation ?? "tanh");
+  const m = checkXY(fn, X, Y);
+  checkSize(fn, "nH", nH);
+  if (!Number.isInteger(numIterations) || numIterations < 0) {
+    throw new Error(`${fn}: numIterations must be a non-negative integer, got ${String(numIterations)}`);
+  }
+  if (typeof learningRate !== "number" || !Number.isFinite(learningRate)) {
+    throw new Error(`${fn}: learningRate must be a finite number, got ${String(learningRate)}`);
+  }
+  if (gradients !== "manual" && gradients !== "autograd") {
+    throw new Error(`${fn}: gradients must be "manual" or "autograd", got ${JSON.stringify(gradients)}`);
+  }
+  if (onNonFinite !== "throw" && onNonFinite !== "warn") {
+    throw new Error(`${fn}: onNonFinite must be "throw" or "warn", got ${JSON.stringify(onNonFinite)}`);
+  }
+  let parameters = initializeParameters(X.shape[0]!, nH, Y.shape[0]!, { seed });
+  const costs: number[] = [];
+  let warned = false;
+  noGrad(() => {
+    for (let i = 0; i < numIterations; i++) {
+      let grads: Grads;
+      let A2: Tensor;
+      if (gradients === "manual") {
+        const cache = forward(X, parameters, activation);
+        A2 = cache.A2;
+        grads = backward(parameters, cache, X, Y, activation);
+      } else {
+        ({ A2, ...grads } = tapeBackward(parameters, X, Y, activation));
+      }
+      const J = cost(A2.data, Y.data, m);
+      costs.push(J);
+      onIteration?.(i, J);
+      if (!Number.isFinite(J) && !warned) {
+        const cause = findAnomaly(parameters, X, Y, activation, gradients);
+        const message = `${fn}: the cost became ${J} at iteration ${i} (learning rate ${learningRate}, ${activation}, ${gradients} gradients); first non-finite value: ${cause}`;
+        if (onNonFinite === "throw") throw new Error(message);
+        console.warn(`${message}\n(onNonFinite: "warn" — training continues; later costs may be NaN)`);
+        warned = true;
+      }
+      parameters = update(parameters, grads, learningRate);
+    }
+  });
+  return { parameters, costs };
+}
+
+/**
+ * The course's `predict`: 1 where A2 > 0.5, else 0.
+ * @param X (nX, m). @returns (nY, m) of 0/1.
+ * @throws Error as forwardPropagation.
+ */
+export function predict(params: Params, X: Tensor, options: ActivationOptions = {}): Tensor {
+  return noGrad(() => greater(forwardPropagation(X, params, options).A2, 0.5));
+}

@@ -1,0 +1,62 @@
+/**
+ * @file @tapegrad/nn: the course's two-layer network (column layout, manual and tape backprop, and a
+ * checker that names the wrong equation), plus PyTorch-style modules, layers, losses, initialisers and
+ * optimizers (batch-first).
+ * @packageDocumentation
+ */
+export {
+  type BackpropCheck,
+  type CheckBackpropOptions,
+  checkBackprop,
+  EQUATION_TEXT,
+  EQUATIONS,
+  type EquationCheck,
+  type EquationName,
+  type ManualBackward,
+} from "./check-backprop.js";
+export {
+  loadNpy,
+  loadParameters,
+  loadSafetensors,
+  type SafetensorsContents,
+  type SaveParametersOptions,
+  saveNpy,
+  saveParameters,
+} from "./checkpoint.js";
+export {
+  type Activation,
+  type ActivationOptions,
+  activations,
+  autogradBackward,
+  backwardPropagation,
+  type Cache,
+  computeCost,
+  costTensor,
+  forwardPropagation,
+  type Grads,
+  initializeParameters,
+  LEAKY_RELU_SLOPE,
+  layerSizes,
+  type NnModelOptions,
+  nnModel,
+  type Params,
+  pairwiseSum,
+  predict,
+  updateParameters,
+} from "./course.js";
+export {
+  defaultGenerator,
+  fans,
+  heNormal,
+  manualSeed,
+  normal,
+  type RngOptions,
+  resolveRng,
+  uniform,
+  xavierUniform,
+} from "./init.js";
+export { GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh } from "./layers.js";
+export { bceLoss, bceWithLogitsLoss, crossEntropyLoss, mseLoss } from "./losses.js";
+export { Module } from "./module.js";
+export { Adam, type AdamOptions, Optimizer, SGD, type SGDOptions } from "./optim.js";
+export { TwoLayerNet } from "./two-layer-net.js";
