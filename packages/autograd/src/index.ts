@@ -72,6 +72,7 @@ export {
   zeros,
   zerosLike,
 } from "./ops/index.js";
+export { pairwiseSum } from "./ops/kernels.js";
 export { type PrimitiveName, primitives } from "./ops/primitives.js";
 export { RandomState } from "./random.js";
 export { broadcastShapes, formatShape, type Shape, shapeSize } from "./shape.js";

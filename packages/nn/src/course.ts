@@ -17,6 +17,7 @@ import {
   mul,
   neg,
   noGrad,
+  pairwiseSum,
   RandomState,
   relu,
   sigmoid,
@@ -187,49 +188,6 @@ export function forwardPropagation(
   checkParams("forwardPropagation", params, X.shape[0]);
   const cache = forward(X, params, activation);
   return { A2: cache.A2, cache };
-}
-
-/**
- * numpy's pairwise summation (`pairwise_sum_DOUBLE`), which `np.sum` uses along a contiguous axis: below 8
- * elements a plain loop; up to 128 eight interleaved partial sums combined as ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))
- * plus the remainder; above, split in two halves (the first a multiple of 8) and add the halves.
- * Reproducing it makes our costs round like the course's.
- */
-export function pairwiseSum(a: Float64Array, from = 0, n = a.length - from): number {
-  if (n < 8) {
-    let res = 0;
-    for (let i = 0; i < n; i++) res += a[from + i]!;
-    return res;
-  }
-  if (n <= 128) {
-    let r0 = a[from]!;
-    let r1 = a[from + 1]!;
-    let r2 = a[from + 2]!;
-    let r3 = a[from + 3]!;
-    let r4 = a[from + 4]!;
-    let r5 = a[from + 5]!;
-    let r6 = a[from + 6]!;
-    let r7 = a[from + 7]!;
-    const end = n - (n % 8);
-    let i = 8;
-    for (; i < end; i += 8) {
-      const k = from + i;
-      r0 += a[k]!;
-      r1 += a[k + 1]!;
-      r2 += a[k + 2]!;
-      r3 += a[k + 3]!;
-      r4 += a[k + 4]!;
-      r5 += a[k + 5]!;
-      r6 += a[k + 6]!;
-      r7 += a[k + 7]!;
-    }
-    let res = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
-    for (; i < n; i++) res += a[from + i]!;
-    return res;
-  }
-  let n2 = Math.floor(n / 2);
-  n2 -= n2 % 8;
-  return pairwiseSum(a, from, n2) + pairwiseSum(a, from + n2, n - n2);
 }
 
 /** The cross-entropy cost, unchecked, in the course's exact order of operations. */

@@ -4,6 +4,9 @@
  * optimizers (batch-first).
  * @packageDocumentation
  */
+
+/** numpy's pairwise summation, which `computeCost` uses (defined in @tapegrad/autograd, where `sum` uses it). */
+export { pairwiseSum } from "@tapegrad/autograd";
 export {
   type BackpropCheck,
   type CheckBackpropOptions,
@@ -40,7 +43,6 @@ export {
   type NnModelOptions,
   nnModel,
   type Params,
-  pairwiseSum,
   predict,
   updateParameters,
 } from "./course.js";
