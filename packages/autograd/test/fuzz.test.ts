@@ -6,8 +6,6 @@
  */
 
 import * as ag from "@tapegrad/autograd";
-import fc from "fast-check";
-import { expect, test } from "vitest";
 import {
   arbGraph,
   checkGraph,
@@ -15,7 +13,9 @@ import {
   graphLeaves,
   graphOps,
   runGraph,
-} from "../src/testing/graphs.js";
+} from "@tapegrad/autograd/testing";
+import fc from "fast-check";
+import { expect, test } from "vitest";
 
 test("random graphs: gradients and Hessian-vector products match finite differences (300 graphs, fixed seed)", () => {
   fc.assert(

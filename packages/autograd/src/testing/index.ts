@@ -2,7 +2,8 @@
  * @file `@tapegrad/autograd/testing`: fast-check arbitraries for property tests of tensor code — shapes,
  * pairs of broadcastable shapes, tensors with bounded finite values (optionally away from kinks). Built
  * from `fc.tuple`/`chain`/`map`, so a failing case shrinks to a small shape and simple values.
- * Needs `fast-check` (an optional peer dependency); the main entry never imports it.
+ * Also random expression graphs over every primitive (`arbGraph`, `runGraph`, `checkGraph`) for fuzzing
+ * gradients. Needs `fast-check` (an optional peer dependency); the main entry never imports it.
  */
 import fc from "fast-check";
 import { Tensor } from "../tensor.js";
@@ -105,3 +106,15 @@ export function arbTensor(shapeOrOptions: readonly number[] | TensorArbOptions =
       );
   });
 }
+
+export {
+  type ArbGraphOptions,
+  arbGraph,
+  checkGraph,
+  type GraphCheck,
+  type GraphInstruction,
+  type GraphProgram,
+  graphLeaves,
+  graphOps,
+  runGraph,
+} from "./graphs.js";
