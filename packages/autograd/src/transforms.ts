@@ -292,5 +292,7 @@ export function jacobian<F extends AnyFn>(f: F, argnum = 0): (...args: ArgsOf<F>
  * @throws as `grad`.
  */
 export function hessian<F extends AnyFn>(f: F, argnum = 0): (...args: ArgsOf<F>) => Tensor {
-  return jacobian(grad(f, argnum), argnum);
+  argnumList(argnum, "hessian");
+  const gradient = (...args: unknown[]): Tensor => scalarGrads(f, args, [argnum], "hessian").grads[0]!;
+  return jacobian(gradient as F, argnum);
 }

@@ -182,12 +182,22 @@ export function forwardPropagation(
   params: Params,
   options: ActivationOptions = {},
 ): { A2: Tensor; cache: Cache } {
-  const activation = checkActivation("forwardPropagation", options.activation ?? "tanh");
-  checkMatrix("forwardPropagation", "X", X, " (features × examples)");
-  checkFinite("forwardPropagation", "X", X);
-  checkParams("forwardPropagation", params, X.shape[0]);
-  const cache = forward(X, params, activation);
+  const cache = checkedForward("forwardPropagation", X, params, options);
   return { A2: cache.A2, cache };
+}
+
+/** The forward pass with its input checked, errors naming `fn` (forwardPropagation, predict, TwoLayerNet). */
+export function checkedForward(
+  fn: string,
+  X: Tensor,
+  params: Params,
+  options: ActivationOptions = {},
+): Cache {
+  const activation = checkActivation(fn, options.activation ?? "tanh");
+  checkMatrix(fn, "X", X, " (features × examples)");
+  checkFinite(fn, "X", X);
+  checkParams(fn, params, X.shape[0]);
+  return forward(X, params, activation);
 }
 
 /** The cross-entropy cost, unchecked, in the course's exact order of operations. */
@@ -493,5 +503,5 @@ export function nnModel(
  * @throws Error as forwardPropagation.
  */
 export function predict(params: Params, X: Tensor, options: ActivationOptions = {}): Tensor {
-  return noGrad(() => greater(forwardPropagation(X, params, options).A2, 0.5));
+  return noGrad(() => greater(checkedForward("predict", X, params, options).A2, 0.5));
 }

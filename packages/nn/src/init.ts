@@ -2,7 +2,7 @@
  * @file Weight initialisers (PyTorch's nn.init), seedable with the numpy-exact `RandomState`. They write
  * into the tensor's data in place and return it.
  */
-import { formatShape, RandomState, type Tensor } from "@tapegrad/autograd";
+import { formatShape, RandomState, Tensor } from "@tapegrad/autograd";
 
 let defaultRng: RandomState | null = null;
 
@@ -40,24 +40,35 @@ export function resolveRng(options: RngOptions = {}): RandomState {
  * fan_out = out·Πk. A course-layout W (nOut, nIn) has the same fans as a PyTorch Linear weight.
  * @throws Error for a tensor with fewer than 2 axes.
  */
-export function fans(t: Tensor): { fanIn: number; fanOut: number } {
+export function fans(t: Tensor, op = "fans"): { fanIn: number; fanOut: number } {
+  checkWeight(t, op);
   if (t.ndim < 2) {
     throw new Error(
-      `init: fan_in and fan_out need a tensor with at least 2 axes, got shape ${formatShape(t.shape)}`,
+      `${op}: fan_in and fan_out need a tensor with at least 2 axes, got shape ${formatShape(t.shape)}`,
     );
   }
   const receptive = t.shape.slice(2).reduce((p, d) => p * d, 1);
   return { fanIn: t.shape[1]! * receptive, fanOut: t.shape[0]! * receptive };
 }
 
+/** Initialisers fill an existing weight tensor in place: anything else is a caller's mistake. */
+function checkWeight(t: unknown, op: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) {
+    const what = Array.isArray(t) ? "an array (pass the weight tensor, e.g. zeros(shape))" : typeof t;
+    throw new Error(`${op}: expected the weight Tensor to fill in place, got ${what}`);
+  }
+}
+
 /** Fill `t` with U(low, high) draws from the selected generator (numpy's `uniform`). Returns `t`. */
 export function uniform(t: Tensor, low: number, high: number, options: RngOptions = {}): Tensor {
+  checkWeight(t, "uniform");
   t.data.set(resolveRng(options).uniform(low, high, [...t.shape]).data);
   return t;
 }
 
 /** Fill `t` with N(0, std²) draws from the selected generator (numpy's `randn`·std). Returns `t`. */
 export function normal(t: Tensor, std: number, options: RngOptions = {}): Tensor {
+  checkWeight(t, "normal");
   const z = resolveRng(options).randn(...t.shape).data;
   for (let i = 0; i < z.length; i++) t.data[i] = z[i]! * std;
   return t;
@@ -69,7 +80,7 @@ export function normal(t: Tensor, std: number, options: RngOptions = {}): Tensor
  * @param t a weight with ≥ 2 axes, filled in place. @returns t.
  */
 export function xavierUniform(t: Tensor, options: RngOptions & { gain?: number } = {}): Tensor {
-  const { fanIn, fanOut } = fans(t);
+  const { fanIn, fanOut } = fans(t, "xavierUniform");
   const a = (options.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
   return uniform(t, -a, a, options);
 }
@@ -83,7 +94,7 @@ export function heNormal(
   t: Tensor,
   options: RngOptions & { gain?: number; mode?: "fanIn" | "fanOut" } = {},
 ): Tensor {
-  const { fanIn, fanOut } = fans(t);
+  const { fanIn, fanOut } = fans(t, "heNormal");
   const fan = (options.mode ?? "fanIn") === "fanIn" ? fanIn : fanOut;
   return normal(t, (options.gain ?? Math.SQRT2) / Math.sqrt(fan), options);
 }

@@ -7,7 +7,7 @@ import { Tensor } from "@tapegrad/autograd";
 import {
   type Activation,
   checkActivation,
-  forwardPropagation,
+  checkedForward,
   initializeParameters,
   type Params,
 } from "./course.js";
@@ -66,7 +66,7 @@ export class TwoLayerNet extends Module {
    * @throws Error as forwardPropagation.
    */
   forward(X: Tensor): Tensor {
-    return forwardPropagation(X, this.asParams(), { activation: this.activation }).A2;
+    return checkedForward("TwoLayerNet", X, this.asParams(), { activation: this.activation }).A2;
   }
 
   /** The parameters as the course's object (the same tensors, not copies). */
