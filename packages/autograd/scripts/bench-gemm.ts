@@ -60,8 +60,14 @@ function arg(name: string): string | undefined {
   return i < 0 ? undefined : process.argv[i + 1];
 }
 
+/** Starts the worker pool (in the background) and waits until it is up: products only use running workers. */
+async function poolUp(): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (gemmInfo().threads < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** GFLOP/s table at one size: JS once, then each kernel build single-threaded and with threads. */
-function throughput(n: number, rounds: number): void {
+async function throughput(n: number, rounds: number): Promise<void> {
   const flop = 2 * n * n * n;
   const rows: string[] = [];
   const measure = (label: string, paths: GemmPath[], roundsHere: number): void => {
@@ -78,13 +84,16 @@ function throughput(n: number, rounds: number): void {
     }
     for (const path of paths) {
       const cells = COMBOS.map(([name]) => (flop / median(times.get(`${path} ${name}`)!) / 1e6).toFixed(1));
-      rows.push(`| ${label} ${path} | ${cells.join(" | ")} |`);
+      const where =
+        path === "threads" ? `, ${gemmInfo().threads} threads` : path === "wasm" ? ", 1 thread" : "";
+      rows.push(`| ${label}${where} | ${cells.join(" | ")} |`);
     }
   };
   setGemmThreads(2);
-  measure("JavaScript", ["js"], 3);
+  measure("JavaScript (4×2 register tiles)", ["js"], 3);
   for (const kernel of ["simd", "auto"] as GemmKernelChoice[]) {
     forceGemmKernel(kernel);
+    await poolUp();
     const info = gemmInfo();
     if (!info.simd) continue;
     if (kernel === "auto" && !info.relaxedSimd) continue;
@@ -98,9 +107,10 @@ function throughput(n: number, rounds: number): void {
 }
 
 /** Microseconds per call of each path across shapes, to place the JS/wasm/threads cut-overs. */
-function thresholds(): void {
+async function thresholds(): Promise<void> {
   forceGemmKernel("auto");
   setGemmThreads(2);
+  await poolUp();
   const shapes: [number, number, number][] = [
     [4, 400, 2],
     [1, 400, 4],
@@ -113,6 +123,9 @@ function thresholds(): void {
     [4, 256, 256],
     [256, 4, 256],
     [256, 256, 4],
+    [2, 1000, 1000],
+    [1000, 2, 1000],
+    [1000, 1000, 2],
     [8, 512, 512],
     [512, 8, 512],
     [64, 1024, 64],
@@ -138,5 +151,5 @@ function thresholds(): void {
   forceGemmPath("auto");
 }
 
-if (process.argv.includes("--thresholds")) thresholds();
-else throughput(Number(arg("--n") ?? 1024), Number(arg("--rounds") ?? 7));
+if (process.argv.includes("--thresholds")) await thresholds();
+else await throughput(Number(arg("--n") ?? 1024), Number(arg("--rounds") ?? 7));

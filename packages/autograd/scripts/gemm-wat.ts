@@ -7,8 +7,12 @@
  *
  * Memory layout shared with `src/kernels/gemm.ts` (all addresses in bytes):
  * - [0, 8): eight zero bytes, never written: packing reads it for the zero padding of edge panels.
- * - [64, 4096): control words of the worker threads (owned by gemm.ts).
- * - from 4096: A, B, padded C and one work area per thread (packed A block, packed B block).
+ * - [64, 4096): the job's control words and parameters (CTL below) and the workers' start flags.
+ * - from 4096: A, B, packed B, padded C and one packed-A work area per thread.
+ *
+ * A product is a list of tasks: first `nb` tasks that each pack a range of B's column panels, then
+ * one task per chunk of C's rows. Threads claim tasks from one counter, so a thread that starts late
+ * (a worker woken onto a busy CPU) just takes fewer tasks instead of holding the others up.
  */
 
 /** Parameters of one kernel variant. */
@@ -23,22 +27,55 @@ export interface GemmKernelSpec {
   mc: number;
   /** Depth of the packed blocks. */
   kc: number;
-  /** Columns of the packed B block (L3-resident); a multiple of nr. */
+  /** Columns swept per packed A block (A is repacked every nc columns; that kc×nc slice of packed B stays in L3); a multiple of nr. */
   nc: number;
 }
 
-/** Bytes of the packed-A area: A is stored pre-splatted (each value twice), hence 16 bytes a value. */
+/** Bytes of a thread's packed-A area: A is stored pre-splatted (each value twice), hence 16 bytes a value. */
 export function packedABytes(s: GemmKernelSpec): number {
   return s.mc * s.kc * 16;
 }
 
-/** Bytes of the packed-B area. */
-export function packedBBytes(s: GemmKernelSpec): number {
-  return s.kc * s.nc * 8;
-}
-
 /** Address of the eight zero bytes that padding reads (see the file comment). */
 export const ZERO_ADDR = 0;
+
+/**
+ * Byte addresses of the job block read by `work`. SEQ is the job number the workers wait on; NEXT
+ * (64-bit) is (job number << 32 | next task), so a worker that wakes after its job ended can never
+ * claim a task of the next one; BDONE counts packed-B tasks done, DONE all tasks done; ERROR is set
+ * by a worker that caught an exception. The rest are the job's parameters, one i32 each.
+ */
+export const CTL = {
+  SEQ: 64,
+  NEXT: 72,
+  BDONE: 80,
+  DONE: 84,
+  ERROR: 88,
+  K: 96,
+  A: 100,
+  RSA: 104,
+  CSA: 108,
+  B: 112,
+  RSB: 116,
+  CSB: 120,
+  N: 124,
+  BP: 128,
+  C: 132,
+  LDC: 136,
+  M: 140,
+  NB: 144,
+  PANELS_PER_TASK: 148,
+  PANELS: 152,
+  CHUNK: 156,
+  TASKS: 160,
+  WORK: 164,
+  WORK_STRIDE: 168,
+  /** One i32 per worker from here: 1 once it has instantiated the module, -1 if it could not. */
+  STARTED: 256,
+} as const;
+
+/** Iterations a thread polls BDONE before it sleeps on it: packing B takes well under a millisecond. */
+const SPIN = 20000;
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const get = (name: string): string => `(local.get $${name})`;
@@ -138,27 +175,31 @@ function packA(s: GemmKernelSpec): string {
 }
 
 /**
- * Packs a kc×nc block of op(B) (element (k, j) at b + k·rs + j·cs, strides in bytes) into
- * nr-column panels, k-major. Columns past nc read the zero word with stride 0.
+ * Packs column panels [p0, p1) of the whole K×N op(B) (element (k, j) at b + k·rs + j·cs, strides
+ * in bytes): panel p holds columns p·nr … p·nr + nr − 1 for every k, k-major, at bp + p·K·nr·8, so
+ * the kc×nr slice a micro-kernel reads is contiguous. Columns past N read the zero word with stride 0.
  */
 function packB(s: GemmKernelSpec): string {
   const cols = range(s.nr);
   return `
-  (func $packB (param $b i32) (param $rs i32) (param $cs i32) (param $kc i32) (param $nc i32) (param $dst i32)
-    (local $jr i32) (local $n i32) (local $k i32)
+  (func $packB (export "packB") (param $b i32) (param $rs i32) (param $cs i32) (param $K i32)
+    (param $p0 i32) (param $p1 i32) (param $N i32) (param $bp i32)
+    (local $j i32) (local $n i32) (local $k i32) (local $dst i32)
     ${cols.map((c) => `(local $q${c} i32) (local $t${c} i32)`).join(" ")}
+    (local.set $dst (i32.add ${get("bp")} (i32.mul (i32.mul ${get("p0")} ${get("K")}) ${i32(s.nr * 8)})))
     (block $done (loop $panel
-      (br_if $done (i32.ge_u ${get("jr")} ${get("nc")}))
-      (local.set $n (i32.sub ${get("nc")} ${get("jr")}))
+      (br_if $done (i32.ge_u ${get("p0")} ${get("p1")}))
+      (local.set $j (i32.mul ${get("p0")} ${i32(s.nr)}))
+      (local.set $n (i32.sub ${get("N")} ${get("j")}))
       ${cols
         .map(
           (
             c,
-          ) => `(local.set $q${c} (select (i32.add ${get("b")} (i32.mul (i32.add ${get("jr")} ${i32(c)}) ${get("cs")})) ${i32(ZERO_ADDR)} (i32.lt_u ${i32(c)} ${get("n")})))
+          ) => `(local.set $q${c} (select (i32.add ${get("b")} (i32.mul (i32.add ${get("j")} ${i32(c)}) ${get("cs")})) ${i32(ZERO_ADDR)} (i32.lt_u ${i32(c)} ${get("n")})))
       (local.set $t${c} (select ${get("rs")} ${i32(0)} (i32.lt_u ${i32(c)} ${get("n")})))`,
         )
         .join("\n      ")}
-      (local.set $k ${get("kc")})
+      (local.set $k ${get("K")})
       (loop $kl
         ${cols
           .map(
@@ -168,54 +209,49 @@ function packB(s: GemmKernelSpec): string {
           .join("\n        ")}
         (local.set $dst (i32.add ${get("dst")} ${i32(s.nr * 8)}))
         (br_if $kl (local.tee $k (i32.sub ${get("k")} ${i32(1)}))))
-      (local.set $jr (i32.add ${get("jr")} ${i32(s.nr)}))
+      (local.set $p0 (i32.add ${get("p0")} ${i32(1)}))
       (br $panel))))`;
 }
 
 /**
- * The exported driver: C[m0:m1, n0:n1] = op(A) · op(B) for one thread's share.
- * C is padded to whole register tiles (ldc ≥ nr·⌈N/nr⌉, rows to mr·⌈M/mr⌉), so every tile is stored
- * whole and no edge code is needed; m0 must be a multiple of mr and n0 of nr.
- * `work` is this thread's scratch: packed A block, then packed B block.
+ * C[i0:i1, 0:N] = op(A) · op(B) from B already packed at bp (all panels). C is padded to whole
+ * register tiles (ldc ≥ nr·⌈N/nr⌉ in bytes, rows to mr·⌈M/mr⌉), so every tile is stored whole and
+ * no edge code is needed; i0 must be a multiple of mr. `work` is this thread's packed-A area.
+ * GotoBLAS order: the A block (mc×kc) stays in L2 while jr walks the kc×nr panels of B through L1.
  */
-function driver(s: GemmKernelSpec): string {
+function compute(s: GemmKernelSpec): string {
   return `
-  (func (export "gemm")
-    (param $K i32) (param $a i32) (param $rsA i32) (param $csA i32)
-    (param $b i32) (param $rsB i32) (param $csB i32) (param $c i32) (param $ldc i32)
-    (param $m0 i32) (param $m1 i32) (param $n0 i32) (param $n1 i32) (param $work i32)
-    (local $ap i32) (local $bp i32) (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
-    (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32) (local $crow i32)
-    (local.set $ap ${get("work")})
-    (local.set $bp (i32.add ${get("work")} ${i32(packedABytes(s))}))
-    (local.set $jc ${get("n0")})
+  (func $compute (export "compute")
+    (param $K i32) (param $a i32) (param $rsA i32) (param $csA i32) (param $bp i32) (param $N i32)
+    (param $c i32) (param $ldc i32) (param $i0 i32) (param $i1 i32) (param $work i32)
+    (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
+    (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32) (local $panel i32)
     (block $jcDone (loop $jcLoop
-      (br_if $jcDone (i32.ge_u ${get("jc")} ${get("n1")}))
-      (local.set $nc ${minU(i32(s.nc), `(i32.sub ${get("n1")} ${get("jc")})`)})
+      (br_if $jcDone (i32.ge_u ${get("jc")} ${get("N")}))
+      (local.set $nc ${minU(i32(s.nc), `(i32.sub ${get("N")} ${get("jc")})`)})
       (local.set $pc (i32.const 0))
       (block $pcDone (loop $pcLoop
         (br_if $pcDone (i32.ge_u ${get("pc")} ${get("K")}))
         (local.set $kc ${minU(i32(s.kc), `(i32.sub ${get("K")} ${get("pc")})`)})
-        (call $packB
-          (i32.add (i32.add ${get("b")} (i32.mul ${get("pc")} ${get("rsB")})) (i32.mul ${get("jc")} ${get("csB")}))
-          ${get("rsB")} ${get("csB")} ${get("kc")} ${get("nc")} ${get("bp")})
-        (local.set $ic ${get("m0")})
+        (local.set $ic ${get("i0")})
         (block $icDone (loop $icLoop
-          (br_if $icDone (i32.ge_u ${get("ic")} ${get("m1")}))
-          (local.set $mc ${minU(i32(s.mc), `(i32.sub ${get("m1")} ${get("ic")})`)})
+          (br_if $icDone (i32.ge_u ${get("ic")} ${get("i1")}))
+          (local.set $mc ${minU(i32(s.mc), `(i32.sub ${get("i1")} ${get("ic")})`)})
           (call $packA
             (i32.add (i32.add ${get("a")} (i32.mul ${get("ic")} ${get("rsA")})) (i32.mul ${get("pc")} ${get("csA")}))
-            ${get("rsA")} ${get("csA")} ${get("mc")} ${get("kc")} ${get("ap")})
-          ;; jr outer, ir inner: one kc×nr panel of B stays in L1 while the A block streams from L2.
+            ${get("rsA")} ${get("csA")} ${get("mc")} ${get("kc")} ${get("work")})
           (local.set $jr (i32.const 0))
           (block $jrDone (loop $jrLoop
             (br_if $jrDone (i32.ge_u ${get("jr")} ${get("nc")}))
+            ;; panel (jc + jr) / nr, rows pc … pc + kc: bp + ((jc + jr)·K + pc·nr)·8
+            (local.set $panel (i32.add ${get("bp")} (i32.shl (i32.add
+              (i32.mul (i32.add ${get("jc")} ${get("jr")}) ${get("K")}) (i32.mul ${get("pc")} ${i32(s.nr)})) (i32.const 3))))
             (local.set $ir (i32.const 0))
             (block $irDone (loop $irLoop
               (br_if $irDone (i32.ge_u ${get("ir")} ${get("mc")}))
               (call $micro ${get("kc")}
-                (i32.add ${get("ap")} (i32.mul (i32.mul ${get("ir")} ${get("kc")}) ${i32(16)}))
-                (i32.add ${get("bp")} (i32.mul (i32.mul ${get("jr")} ${get("kc")}) ${i32(8)}))
+                (i32.add ${get("work")} (i32.mul (i32.mul ${get("ir")} ${get("kc")}) ${i32(16)}))
+                ${get("panel")}
                 (i32.add (i32.add ${get("c")} (i32.mul (i32.add ${get("ic")} ${get("ir")}) ${get("ldc")}))
                   (i32.mul (i32.add ${get("jc")} ${get("jr")}) ${i32(8)}))
                 ${get("ldc")}
@@ -233,9 +269,54 @@ function driver(s: GemmKernelSpec): string {
 }
 
 /**
+ * `work(seq, tid)`: claims tasks of job `seq` until none is left, as thread `tid` (its packed-A area
+ * is WORK + tid·WORK_STRIDE). The main thread and every worker run it concurrently.
+ */
+function work(): string {
+  const p = (name: keyof typeof CTL): string => `(i32.load (i32.const ${CTL[name]}))`;
+  return `
+  (func (export "work") (param $seq i32) (param $tid i32)
+    (local $cur i64) (local $t i32) (local $nb i32) (local $tasks i32) (local $p0 i32) (local $i0 i32)
+    (local $v i32) (local $spins i32)
+    (local.set $nb ${p("NB")})
+    (local.set $tasks ${p("TASKS")})
+    (block $out (loop $claim
+      (local.set $cur (i64.atomic.load (i32.const ${CTL.NEXT})))
+      (br_if $out (i32.ne (i32.wrap_i64 (i64.shr_u ${get("cur")} (i64.const 32))) ${get("seq")}))
+      (local.set $t (i32.wrap_i64 ${get("cur")}))
+      (br_if $out (i32.ge_u ${get("t")} ${get("tasks")}))
+      (br_if $claim (i64.ne (i64.atomic.rmw.cmpxchg (i32.const ${CTL.NEXT}) ${get("cur")}
+        (i64.add ${get("cur")} (i64.const 1))) ${get("cur")}))
+      (if (i32.lt_u ${get("t")} ${get("nb")})
+        (then
+          (local.set $p0 (i32.mul ${get("t")} ${p("PANELS_PER_TASK")}))
+          (call $packB ${p("B")} ${p("RSB")} ${p("CSB")} ${p("K")} ${get("p0")}
+            ${minU(`(i32.add ${get("p0")} ${p("PANELS_PER_TASK")})`, p("PANELS"))} ${p("N")} ${p("BP")})
+          (if (i32.eq (i32.add (i32.atomic.rmw.add (i32.const ${CTL.BDONE}) (i32.const 1)) (i32.const 1)) ${get("nb")})
+            (then (drop (memory.atomic.notify (i32.const ${CTL.BDONE}) (i32.const -1))))))
+        (else
+          ;; Every row chunk needs all of B: poll briefly (the last packing task is nearly done), then sleep.
+          (local.set $spins (i32.const 0))
+          (block $ready (loop $poll
+            (local.set $v (i32.atomic.load (i32.const ${CTL.BDONE})))
+            (br_if $ready (i32.ge_u ${get("v")} ${get("nb")}))
+            (local.set $spins (i32.add ${get("spins")} (i32.const 1)))
+            (if (i32.gt_u ${get("spins")} (i32.const ${SPIN}))
+              (then (drop (memory.atomic.wait32 (i32.const ${CTL.BDONE}) ${get("v")} (i64.const -1)))))
+            (br $poll)))
+          (local.set $i0 (i32.mul (i32.sub ${get("t")} ${get("nb")}) ${p("CHUNK")}))
+          (call $compute ${p("K")} ${p("A")} ${p("RSA")} ${p("CSA")} ${p("BP")} ${p("N")} ${p("C")} ${p("LDC")}
+            ${get("i0")} ${minU(`(i32.add ${get("i0")} ${p("CHUNK")})`, p("M"))}
+            (i32.add ${p("WORK")} (i32.mul ${get("tid")} ${p("WORK_STRIDE")})))))
+      (if (i32.eq (i32.add (i32.atomic.rmw.add (i32.const ${CTL.DONE}) (i32.const 1)) (i32.const 1)) ${get("tasks")})
+        (then (drop (memory.atomic.notify (i32.const ${CTL.DONE}) (i32.const -1)))))
+      (br $claim))))`;
+}
+
+/**
  * The whole module. It imports its memory as `env.mem`, declared shared so that the main thread
  * and the workers run instances of one module over one memory (a shared memory needs a maximum).
- * Strides and ldc are passed in bytes.
+ * Addresses, strides and ldc are in bytes.
  */
 export function gemmWat(s: GemmKernelSpec, maxPages: number): string {
   if (s.nr % 2 !== 0 || s.mc % s.mr !== 0 || s.nc % s.nr !== 0) {
@@ -246,6 +327,7 @@ export function gemmWat(s: GemmKernelSpec, maxPages: number): string {
   ${microKernel(s)}
   ${packA(s)}
   ${packB(s)}
-  ${driver(s)})
+  ${compute(s)}
+  ${work()})
 `;
 }

@@ -4,13 +4,24 @@
  * threads over a shared memory for the largest. Transposed operands are read with strides
  * (in the JS loops and in the packing step), never materialised.
  *
- * Thresholds, measured on the reference machine (2 vCPU Zen4, Node 20.20; see scripts/bench-gemm.ts):
- * THRESHOLDS_PLACEHOLDER
+ * Paths, chosen by `autoPath` from thresholds measured on the reference machine (2 vCPU Zen4 VM,
+ * Node 20.20, `npx tsx packages/autograd/scripts/bench-gemm.ts --thresholds`; µs per call, JS/wasm/threads):
+ * - JS below 4096 multiply-adds (M·N·K), or when C is tiny (M·N < 64) or thin (M or N ≤ 2): the
+ *   course's products (4×400×2: 2.5/2.9, 1×400×4: 1.5/2.5, 4×2×400: 2.0/4.3, 4×4×400: 3.1/5.7)
+ *   and 8³ (0.3/0.8) are call-overhead bound, and wasm pays for copying and packing; thin products
+ *   waste ⅔ of a wasm register tile (2×1000×1000: 3.5/2.1 NN but 1.7/1.8 TN; 1000×2×1000: 1.5/1.5).
+ *   From 16³ wasm wins (2.1/1.8; 24³ 7.0/2.3; 64³ 128/32).
+ * - Threads from 2²¹ multiply-adds (128³) when M and N are both ≥ 32: 96³ 81/114–190,
+ *   128³ 282/214, 192³ 878/544, 384³ 4769/3353; thin products gain nothing (8×512×512 405/470,
+ *   64×1024×64 414/421). Threads never run much slower than one thread: tasks are claimed, so a
+ *   worker that starts late just takes fewer.
+ * The VM is noisy (2× swings between runs); these are medians of interleaved runs.
  */
 import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import {
+  GEMM_WASM_CTL as CTL,
   GEMM_WASM_MAX_PAGES,
   GEMM_WASM_RELAXED,
   GEMM_WASM_SIMD,
@@ -19,11 +30,15 @@ import {
 import { type WasmApi, type WasmMemory, type WasmModule, wasmApi } from "./wasm-api.js";
 
 /** Below this many multiply-adds (M·N·K) the JS loops win: copying into wasm memory and packing cost more. */
-const WASM_MIN_MADDS = 32 * 32 * 32;
-/** Below this the wasm kernel's padding of C to whole register tiles wastes more than SIMD gains. */
-const WASM_MIN_DIM = 4;
-/** Above this many multiply-adds, a second thread pays for its wake-up and its share of B's packing. */
+const WASM_MIN_MADDS = 4096;
+/** Below this many elements of C the wasm copies and packing outweigh SIMD, whatever K is. */
+const WASM_MIN_OUT = 64;
+/** M or N at most this: the wasm tile (3 or 4 rows, 4 or 6 columns) would mostly multiply padding. */
+const WASM_THIN = 2;
+/** From this many multiply-adds a second thread pays for waking it and for splitting B's packing. */
 const THREADS_MIN_MADDS = 128 * 128 * 128;
+/** Below this M or N the row chunks are too thin to share: packing dominates. */
+const THREADS_MIN_DIM = 32;
 
 /** Which implementation runs; "auto" picks by size. */
 export type GemmPath = "auto" | "js" | "wasm" | "threads";
@@ -32,8 +47,9 @@ let forcedPath: GemmPath = "auto";
 
 /**
  * Forces one implementation regardless of size (for tests and benchmarks): "js", "wasm" (one
- * thread), "threads" (the pool, whatever the size; falls back to one thread if workers cannot
- * start), or "auto" (the default). A path that is unavailable here (no wasm SIMD) falls back to JS.
+ * thread), "threads" (the worker pool, whatever the size: it runs on one thread while the workers
+ * are still starting or if they cannot start), or "auto" (the default). Without wasm SIMD every
+ * path runs the JS loops.
  */
 export function forceGemmPath(path: GemmPath): void {
   forcedPath = path;
@@ -86,18 +102,20 @@ export function gemm(
   );
 }
 
+/** The path for a product of this shape; thresholds in the file comment. */
 function autoPath(M: number, N: number, K: number): GemmPath {
   const madds = M * N * K;
-  if (madds < WASM_MIN_MADDS || M < WASM_MIN_DIM || N < WASM_MIN_DIM || K < WASM_MIN_DIM) return "js";
-  return madds < THREADS_MIN_MADDS ? "wasm" : "threads";
+  if (madds < WASM_MIN_MADDS || M * N < WASM_MIN_OUT || M <= WASM_THIN || N <= WASM_THIN) return "js";
+  if (madds < THREADS_MIN_MADDS || M < THREADS_MIN_DIM || N < THREADS_MIN_DIM) return "wasm";
+  return "threads";
 }
 
 // ---------------------------------------------------------------------------------------------
 // Pure JS. Register tiles: each out element is accumulated in a local over the whole k loop and
 // stored once. Measured against specialised per-transpose loops with a contiguous inner loop
 // (i-k-j streaming a row of B into a row of out, or row·row dot products): the tiles are 2× faster
-// at every size and in every transpose combination (4×400·400×2: 2.8 µs vs 5.1 µs; 32³: 16 µs vs
-// 35 µs), because the JIT keeps the 8 accumulators in registers while the streaming loops load and
+// at every size and in every transpose combination (M×N×K = 4×400×2: 2.8 µs vs 5.1 µs; 4×2×400:
+// 1.4 µs vs 4.6 µs; 32³: 16 µs vs 35 µs), because the JIT keeps the 8 accumulators in registers while the streaming loops load and
 // store out on every multiply-add. Reading A and B through strides makes one loop nest serve all four
 // transpose combinations at equal speed. 4×2 beats 2×4 and 3×3 on the course's shapes (a 4-row Z);
 // 4×4 would need more than V8's 16 float registers. No allocation, no closures: at the course's sizes
@@ -234,40 +252,35 @@ function gemmJs(
 }
 
 // ---------------------------------------------------------------------------------------------
-// WebAssembly. One shared memory, one compiled module; the main thread and each worker run their
-// own instance of it over that memory. Layout (bytes): [0, 8) zeros read by the packing as padding,
-// [64, 4096) the workers' control words, then per call A, B, padded C and one work area per thread.
+// WebAssembly. One shared memory and one compiled module; the main thread and each worker run
+// their own instance of it over that memory. Layout (bytes): [0, 8) zeros read by the packing as
+// padding, [64, 4096) the job block (GEMM_WASM_CTL), then per call A, B, packed B, padded C and one
+// packed-A area per thread.
 
-/** wasm signature of the kernel's `gemm` export; addresses and strides in bytes. */
-type WasmGemm = (
+type WasmPackB = (
+  b: number,
+  rsB: number,
+  csB: number,
+  K: number,
+  p0: number,
+  p1: number,
+  N: number,
+  bp: number,
+) => void;
+type WasmCompute = (
   K: number,
   a: number,
   rsA: number,
   csA: number,
-  b: number,
-  rsB: number,
-  csB: number,
+  bp: number,
+  N: number,
   c: number,
   ldc: number,
-  m0: number,
-  m1: number,
-  n0: number,
-  n1: number,
+  i0: number,
+  i1: number,
   work: number,
 ) => void;
-
-/** The kernel's leading arguments, shared by every thread's share of one product. */
-type Operands = readonly [
-  K: number,
-  a: number,
-  rsA: number,
-  csA: number,
-  b: number,
-  rsB: number,
-  csB: number,
-  c: number,
-  ldc: number,
-];
+type WasmWork = (seq: number, tid: number) => void;
 
 interface WasmState {
   readonly kernel: GemmWasmKernel;
@@ -275,9 +288,12 @@ interface WasmState {
   readonly module: WasmModule;
   readonly memory: WasmMemory;
   readonly maxBytes: number;
-  readonly run: WasmGemm;
-  /** Control words; a view of the first page stays valid across grows (a SharedArrayBuffer never detaches). */
+  readonly packB: WasmPackB;
+  readonly compute: WasmCompute;
+  readonly work: WasmWork;
+  /** Views of the first page; they stay valid across grows (a SharedArrayBuffer never detaches). */
   readonly ctl: Int32Array;
+  readonly next: BigUint64Array;
   /** View of the whole memory, refreshed after each grow. */
   heap: Float64Array;
 }
@@ -288,6 +304,23 @@ const RELAXED_FLAG = "--experimental-wasm-relaxed-simd";
 
 /** undefined: not tried yet; null: no usable wasm SIMD here (the JS loops serve every size). */
 let wasmState: WasmState | null | undefined;
+
+/** Which wasm build to load. */
+export type GemmKernelChoice = "auto" | "simd";
+
+let kernelChoice: GemmKernelChoice = "auto";
+
+/**
+ * Chooses the wasm build (for tests and benchmarks): "auto" (the relaxed-SIMD FMA kernel where it
+ * compiles, else plain SIMD; the default) or "simd" (always the plain mul+add kernel). Discards the
+ * loaded module and the worker pool; the next product reloads them (and pays the warm-up again).
+ */
+export function forceGemmKernel(choice: GemmKernelChoice): void {
+  kernelChoice = choice;
+  wasmState = undefined;
+  poolFailed = false;
+  for (const worker of pool.splice(0)) void worker.terminate();
+}
 
 function decodeBase64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, "base64"));
@@ -317,9 +350,9 @@ function createSharedMemory(wa: WasmApi): { memory: WasmMemory; maxBytes: number
 }
 
 function loadWasm(): WasmState | null {
+  const wa = wasmApi;
+  if (wa === undefined) return null;
   try {
-    const wa = wasmApi;
-    if (wa === undefined) return null;
     const shared = createSharedMemory(wa);
     if (shared === null) return null;
     const { memory, maxBytes } = shared;
@@ -334,35 +367,28 @@ function loadWasm(): WasmState | null {
     for (const [kernel, relaxed] of candidates) {
       try {
         const module = new wa.Module(relaxed ? relaxedBytes : decodeBase64(kernel.base64));
-        const instance = new wa.Instance(module, { env: { mem: memory } });
-        const run = instance.exports.gemm as WasmGemm;
-        const ctl = new Int32Array(memory.buffer, 0, DATA_START / 4);
-        return { kernel, relaxed, module, memory, maxBytes, run, ctl, heap: new Float64Array(memory.buffer) };
+        const { exports } = new wa.Instance(module, { env: { mem: memory } });
+        return {
+          kernel,
+          relaxed,
+          module,
+          memory,
+          maxBytes,
+          packB: exports.packB as WasmPackB,
+          compute: exports.compute as WasmCompute,
+          work: exports.work as WasmWork,
+          ctl: new Int32Array(memory.buffer, 0, DATA_START / 4),
+          next: new BigUint64Array(memory.buffer, 0, DATA_START / 8),
+          heap: new Float64Array(memory.buffer),
+        };
       } catch {
-        // a kernel that validates but fails to compile or link: try the next one
+        // a build that validates but fails to compile or link: try the next one
       }
     }
     return null;
   } catch {
     return null;
   }
-}
-
-/** Which wasm build to load. */
-export type GemmKernelChoice = "auto" | "simd";
-
-let kernelChoice: GemmKernelChoice = "auto";
-
-/**
- * Chooses the wasm build (for tests and benchmarks): "auto" (the relaxed-SIMD FMA kernel where it
- * compiles, else plain SIMD; the default) or "simd" (always the plain mul+add kernel). Discards the
- * loaded module and the worker pool; the next product reloads them (and pays the warm-up again).
- */
-export function forceGemmKernel(choice: GemmKernelChoice): void {
-  kernelChoice = choice;
-  wasmState = undefined;
-  poolFailed = false;
-  for (const worker of pool.splice(0)) void worker.terminate();
 }
 
 function getWasm(): WasmState | null {
@@ -384,6 +410,31 @@ function ensureBytes(st: WasmState, bytes: number): boolean {
   return true;
 }
 
+/** Addresses (bytes) and sizes of one product laid out in wasm memory. */
+interface Layout {
+  readonly K: number;
+  readonly a: number;
+  readonly rsA: number;
+  readonly csA: number;
+  readonly b: number;
+  readonly rsB: number;
+  readonly csB: number;
+  readonly N: number;
+  readonly bp: number;
+  readonly c: number;
+  /** Leading dimension of the padded C, in bytes. */
+  readonly ldc: number;
+  readonly M: number;
+  readonly panels: number;
+  readonly work: number;
+}
+
+/** One thread: pack all of B, then all rows of C. */
+function runSingle(st: WasmState, job: Layout): void {
+  st.packB(job.b, job.rsB, job.csB, job.K, 0, job.panels, job.N, job.bp);
+  st.compute(job.K, job.a, job.rsA, job.csA, job.bp, job.N, job.c, job.ldc, 0, job.M, job.work);
+}
+
 /** Runs the product in wasm; false if it cannot (no SIMD, or the operands exceed the memory). */
 function gemmWasm(
   transA: boolean,
@@ -401,26 +452,43 @@ function gemmWasm(
 ): boolean {
   const st = getWasm();
   if (st === null) return false;
-  const { mr, nr } = st.kernel;
-  const workers = path === "threads" ? readyWorkers(st) : 0;
-  const mPad = Math.ceil(M / mr) * mr;
-  const ldc = Math.ceil(N / nr) * nr;
+  const { mr, nr, workBytes } = st.kernel;
+  const threads = path === "threads" && runningWorkers(st) > 0 ? 1 + pool.length : 1;
+  const panels = Math.ceil(N / nr);
+  const ldc = panels * nr;
   const aAddr = DATA_START;
   const bAddr = align64(aAddr + M * K * 8);
-  const cAddr = align64(bAddr + K * N * 8);
-  const workAddr = align64(cAddr + mPad * ldc * 8);
-  if (!ensureBytes(st, workAddr + (workers + 1) * st.kernel.workBytes)) return false;
+  const bpAddr = align64(bAddr + K * N * 8);
+  const cAddr = align64(bpAddr + K * ldc * 8);
+  const workAddr = align64(cAddr + Math.ceil(M / mr) * mr * ldc * 8);
+  if (!ensureBytes(st, workAddr + threads * workBytes)) return false;
 
   const heap = st.heap;
   heap.set(a.subarray(aOffset, aOffset + M * K), aAddr / 8);
   heap.set(b.subarray(bOffset, bOffset + K * N), bAddr / 8);
-  // Element strides of op(A)(i, k) and op(B)(k, j) in the stored layouts; the packing applies them.
+  // Byte strides of op(A)(i, k) and op(B)(k, j) in the stored layouts; the packing applies them.
   const rsA = (transA ? 1 : K) * 8;
   const csA = (transA ? M : 1) * 8;
   const rsB = (transB ? 1 : N) * 8;
   const csB = (transB ? K : 1) * 8;
-  if (workers === 0) st.run(K, aAddr, rsA, csA, bAddr, rsB, csB, cAddr, ldc * 8, 0, M, 0, N, workAddr);
-  else runThreaded(st, workers, M, N, [K, aAddr, rsA, csA, bAddr, rsB, csB, cAddr, ldc * 8], workAddr);
+  const job: Layout = {
+    K,
+    a: aAddr,
+    rsA,
+    csA,
+    b: bAddr,
+    rsB,
+    csB,
+    N,
+    bp: bpAddr,
+    c: cAddr,
+    ldc: ldc * 8,
+    M,
+    panels,
+    work: workAddr,
+  };
+  if (threads === 1) runSingle(st, job);
+  else runJob(st, threads, job);
 
   const cElem = cAddr / 8;
   if (ldc === N) out.set(heap.subarray(cElem, cElem + M * N), outOffset);
@@ -432,52 +500,56 @@ function gemmWasm(
 
 // ---------------------------------------------------------------------------------------------
 // Threads. Workers are made from a code string (`eval: true`) so the same code runs from the .ts
-// sources (tsx, vitest) and from compiled dist JS. Each worker owns a slot of control words in the
-// shared memory: the main thread writes the parameters and bumps SEQ; the worker, blocked in
-// Atomics.wait on SEQ, runs its share and publishes DONE = SEQ. The main thread runs its own share
-// meanwhile and then waits on DONE, so gemm stays synchronous.
+// sources (tsx, vitest) and from compiled dist JS. A product is a list of tasks (see
+// scripts/gemm-wat.ts): the main thread writes the job block, bumps SEQ and wakes the workers, then
+// claims tasks itself; the workers, blocked in Atomics.wait on SEQ, claim the rest. Claiming
+// (rather than a fixed split) matters on this VM: a woken worker is often placed on the busy
+// CPU and starts only once the main thread sleeps, which serialised a fixed split completely.
+// gemm stays synchronous: the main thread waits on DONE at the end.
 
-const SLOT_BASE = 64 / 4;
-const SLOT_INTS = 32;
-const SEQ = 0;
-const DONE = 1;
-const STATE = 2;
-const ERROR = 3;
-const PARAMS = 4;
-const MAX_WORKERS = (DATA_START / 4 - SLOT_BASE) / SLOT_INTS;
-/** A worker normally instantiates in ~30 ms; past this it is taken as unable to start. */
-const STARTUP_TIMEOUT_MS = 10_000;
+const I = (byteAddr: number): number => byteAddr / 4;
+const MAX_WORKERS = 63;
+/**
+ * After a job a worker polls for the next one (timed waits of POLL_INTERVAL_MS) for POLL_WINDOW_MS
+ * before it sleeps for good. On this VM a thread woken from a long sleep is placed on the waker's
+ * busy CPU, and the two then run one after the other; a worker that woke on its own CPU a moment
+ * ago is not moved. Measured at n = 256, 512, 1024 with each threaded product following a
+ * single-thread one: 39.5, 44.2, 41.9 GFLOP/s with this polling against 21.8, 22.9, 22.2 without
+ * (one thread: 23.3, 23.7, 23.7). Cost: ≈ 10 ms of CPU per idle spell, then nothing.
+ */
+const POLL_WINDOW_MS = 50;
+const POLL_INTERVAL_MS = 0.02;
 
 const WORKER_SOURCE = `"use strict";
 const { workerData } = require("node:worker_threads");
-const { module, memory, slot, relaxed } = workerData;
+const { module, memory, tid, relaxed } = workerData;
 const ctl = new Int32Array(memory.buffer, 0, ${DATA_START / 4});
-let run = null;
+const started = ${I(CTL.STARTED)} + tid - 1;
+let work = null;
 try {
   if (relaxed) require("node:v8").setFlagsFromString("${RELAXED_FLAG}");
-  run = new WebAssembly.Instance(module, { env: { mem: memory } }).exports.gemm;
-  Atomics.store(ctl, slot + ${STATE}, 1);
+  work = new WebAssembly.Instance(module, { env: { mem: memory } }).exports.work;
+  Atomics.store(ctl, started, 1);
 } catch {
-  Atomics.store(ctl, slot + ${STATE}, -1);
+  Atomics.store(ctl, started, -1);
 }
-Atomics.notify(ctl, slot + ${STATE});
-let seen = 0;
-while (run !== null) {
-  Atomics.wait(ctl, slot + ${SEQ}, seen);
-  const seq = Atomics.load(ctl, slot + ${SEQ});
+Atomics.notify(ctl, started);
+let seen = Atomics.load(ctl, ${I(CTL.SEQ)});
+while (work !== null) {
+  const pollUntil = performance.now() + ${POLL_WINDOW_MS};
+  while (Atomics.load(ctl, ${I(CTL.SEQ)}) === seen && performance.now() < pollUntil) {
+    Atomics.wait(ctl, ${I(CTL.SEQ)}, seen, ${POLL_INTERVAL_MS});
+  }
+  Atomics.wait(ctl, ${I(CTL.SEQ)}, seen);
+  const seq = Atomics.load(ctl, ${I(CTL.SEQ)});
   if (seq === seen) continue;
   seen = seq;
-  const p = slot + ${PARAMS};
-  const tw = performance.now();
   try {
-    run(ctl[p], ctl[p + 1], ctl[p + 2], ctl[p + 3], ctl[p + 4], ctl[p + 5], ctl[p + 6],
-      ctl[p + 7], ctl[p + 8], ctl[p + 9], ctl[p + 10], ctl[p + 11], ctl[p + 12], ctl[p + 13]);
+    work(seq, tid);
   } catch {
-    Atomics.store(ctl, slot + ${ERROR}, 1);
+    Atomics.store(ctl, ${I(CTL.ERROR)}, 1);
+    Atomics.notify(ctl, ${I(CTL.DONE)});
   }
-  ctl[slot + 30] = Math.round((performance.now() - tw) * 1000);
-  Atomics.store(ctl, slot + ${DONE}, seq);
-  Atomics.notify(ctl, slot + ${DONE});
 }
 `;
 
@@ -488,48 +560,56 @@ let poolFailed = false;
 
 /**
  * Sets how many threads (main thread included) large products use; 1 disables the worker pool.
- * Default: min(2, available cores). Values are clamped to [1, 32]. Workers start lazily, on the
+ * Default: min(2, available cores). Values are clamped to [1, 64]. Workers start lazily, on the
  * first product large enough to use them, and never keep the process alive.
  */
 export function setGemmThreads(n: number): void {
   threadCount = Math.max(1, Math.min(MAX_WORKERS + 1, Math.floor(n) || 1));
+  // Idle workers past the new count would still claim tasks: stop them (gemm is not running now).
+  for (const worker of pool.splice(threadCount - 1)) void worker.terminate();
 }
 
 /**
- * What this process can run: `simd` (the wasm kernel compiled), `relaxedSimd` (its FMA build is in
- * use) and `threads` (threads large products use: the setGemmThreads value, or 1 once workers
- * have failed to start or without wasm). Compiles the wasm module on first call (a few ms).
+ * What this process runs: `simd` (the wasm kernel compiled), `relaxedSimd` (its FMA build is the
+ * one in use) and `threads` (threads a large product uses right now: 1 + the workers that are up).
+ * Compiles the wasm module if that has not happened yet (a few ms) and starts the worker pool in
+ * the background if setGemmThreads allows one; workers take ~30–100 ms to come up, so `threads`
+ * reads 1 until then (and stays 1 if they cannot start).
  */
 export function gemmInfo(): { simd: boolean; relaxedSimd: boolean; threads: number } {
   const st = getWasm();
   return {
     simd: st !== null,
     relaxedSimd: st?.relaxed ?? false,
-    threads: st === null || poolFailed ? 1 : threadCount,
+    threads: st === null ? 1 : 1 + runningWorkers(st),
   };
 }
 
-const slotOf = (w: number): number => SLOT_BASE + w * SLOT_INTS;
-
-/** Starts workers up to the wanted count (blocking until each has instantiated); returns how many are usable. */
-function readyWorkers(st: WasmState): number {
-  const want = threadCount - 1;
-  if (want <= 0 || poolFailed) return 0;
-  while (pool.length < want) {
-    const slot = slotOf(pool.length);
-    st.ctl.fill(0, slot, slot + SLOT_INTS);
+/**
+ * Makes sure the pool has threadCount − 1 workers (creating missing ones without waiting for them)
+ * and returns how many have instantiated the module. Workers that are still starting simply miss
+ * the products until they are up: tasks are claimed, so nobody waits for them.
+ */
+function runningWorkers(st: WasmState): number {
+  if (poolFailed) return 0;
+  while (pool.length < threadCount - 1) {
+    const tid = pool.length + 1;
+    Atomics.store(st.ctl, I(CTL.STARTED) + tid - 1, 0);
     let worker: Worker;
     try {
       worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module: st.module, memory: st.memory, slot, relaxed: st.relaxed },
+        // Not the parent's flags: a loader such as `--import tsx` would make the worker's startup
+        // wait on this thread, which may be blocked in a product.
+        execArgv: [],
+        workerData: { module: st.module, memory: st.memory, tid, relaxed: st.relaxed },
       });
     } catch {
       poolFailed = true;
       return 0;
     }
-    // Without listeners an 'error' event would crash the process; a dead worker must not be waited on.
-    // A worker of a discarded pool (forceGemmKernel) exits on purpose and must not condemn the new one.
+    // Without listeners an 'error' event would crash the process. A worker of a discarded pool
+    // (forceGemmKernel, setGemmThreads) exits on purpose and must not condemn the current one.
     const fail = (): void => {
       if (pool.includes(worker)) poolFailed = true;
     };
@@ -537,71 +617,72 @@ function readyWorkers(st: WasmState): number {
     worker.on("exit", fail);
     worker.unref();
     pool.push(worker);
-    // Startup needs nothing from this thread's event loop, so blocking here cannot deadlock.
-    Atomics.wait(st.ctl, slot + STATE, 0, STARTUP_TIMEOUT_MS);
-    if (Atomics.load(st.ctl, slot + STATE) !== 1) {
+  }
+  let running = 0;
+  for (let w = 0; w < pool.length; w++) {
+    const state = Atomics.load(st.ctl, I(CTL.STARTED) + w);
+    if (state < 0) {
       poolFailed = true;
       return 0;
     }
+    running += state;
   }
-  return want;
+  return running;
 }
 
 /**
- * Splits C into threads parts along its dimension with more register tiles (bounds on tile
- * edges), gives parts 1.. to the workers and computes part 0 here.
+ * Runs one product on `threads` threads. Tasks: a few that pack B (so its packing is shared), then
+ * chunks of C's rows, about four a thread so that a worker that starts late still takes a share,
+ * at least one register tile and at most one packed-A block tall.
  */
-function runThreaded(
-  st: WasmState,
-  workers: number,
-  M: number,
-  N: number,
-  operands: Operands,
-  workAddr: number,
-): void {
-  const { mr, nr, workBytes } = st.kernel;
-  const { ctl, run } = st;
-  const parts = workers + 1;
-  const tilesM = Math.ceil(M / mr);
-  const tilesN = Math.ceil(N / nr);
-  const alongM = tilesM >= tilesN;
-  const tiles = alongM ? tilesM : tilesN;
-  const unit = alongM ? mr : nr;
-  const extent = alongM ? M : N;
-  const bound = (p: number): number =>
-    p >= parts ? extent : Math.min(extent, Math.round((tiles * p) / parts) * unit);
-  const range = (p: number): [number, number, number, number] =>
-    alongM ? [bound(p), bound(p + 1), 0, N] : [0, M, bound(p), bound(p + 1)];
-  const seqs: number[] = [];
-  for (let w = 1; w < parts; w++) {
-    const slot = slotOf(w - 1);
-    const [m0, m1, n0, n1] = range(w);
-    if (bound(w) >= bound(w + 1)) {
-      seqs.push(Number.NaN);
-      continue;
-    }
-    const params = [...operands, m0, m1, n0, n1, workAddr + w * workBytes];
-    for (let i = 0; i < params.length; i++) ctl[slot + PARAMS + i] = params[i]!;
-    seqs.push((Atomics.add(ctl, slot + SEQ, 1) + 1) | 0);
-    Atomics.notify(ctl, slot + SEQ);
-  }
-  const [m0, m1, n0, n1] = range(0);
-  const t0 = performance.now();
-  run(...operands, m0, m1, n0, n1, workAddr);
-  const t1 = performance.now();
-  for (let w = 1; w < parts; w++) {
-    const slot = slotOf(w - 1);
-    const seq = seqs[w - 1]!;
-    if (Number.isNaN(seq)) continue;
-    for (let done = Atomics.load(ctl, slot + DONE); done !== seq; done = Atomics.load(ctl, slot + DONE)) {
-      Atomics.wait(ctl, slot + DONE, done);
-    }
-    (globalThis as any).__dbg = [ctl[slot + 30]! / 1000, t1 - t0, performance.now() - t1, m0, m1, n0, n1, seq];
-    if (ctl[slot + ERROR] !== 0) {
-      // A trap in a worker should not happen; if it does, redo its share here and stop using the pool.
+function runJob(st: WasmState, threads: number, job: Layout): void {
+  const { mr, mc } = st.kernel;
+  const { ctl } = st;
+  const packTasks = Math.min(job.panels, 2 * threads);
+  const panelsPerTask = Math.ceil(job.panels / packTasks);
+  const nb = Math.ceil(job.panels / panelsPerTask);
+  const chunk = Math.min(mc, Math.max(mr, Math.ceil(job.M / (4 * threads) / mr) * mr));
+  const tasks = nb + Math.ceil(job.M / chunk);
+  const params: [number, number][] = [
+    [CTL.K, job.K],
+    [CTL.A, job.a],
+    [CTL.RSA, job.rsA],
+    [CTL.CSA, job.csA],
+    [CTL.B, job.b],
+    [CTL.RSB, job.rsB],
+    [CTL.CSB, job.csB],
+    [CTL.N, job.N],
+    [CTL.BP, job.bp],
+    [CTL.C, job.c],
+    [CTL.LDC, job.ldc],
+    [CTL.M, job.M],
+    [CTL.NB, nb],
+    [CTL.PANELS_PER_TASK, panelsPerTask],
+    [CTL.PANELS, job.panels],
+    [CTL.CHUNK, chunk],
+    [CTL.TASKS, tasks],
+    [CTL.WORK, job.work],
+    [CTL.WORK_STRIDE, st.kernel.workBytes],
+    [CTL.BDONE, 0],
+    [CTL.DONE, 0],
+    [CTL.ERROR, 0],
+  ];
+  for (const [addr, value] of params) ctl[I(addr)] = value;
+  const seq = (Atomics.load(ctl, I(CTL.SEQ)) + 1) | 0;
+  // NEXT = seq << 32 | 0 is published before SEQ: a worker only claims tasks tagged with its job.
+  Atomics.store(st.next, CTL.NEXT / 8, BigInt(seq >>> 0) << 32n);
+  Atomics.store(ctl, I(CTL.SEQ), seq);
+  Atomics.notify(ctl, I(CTL.SEQ));
+
+  st.work(seq, 0);
+  // All tasks are claimed now; wait for those still running in workers.
+  for (let done = Atomics.load(ctl, I(CTL.DONE)); done !== tasks; done = Atomics.load(ctl, I(CTL.DONE))) {
+    if (Atomics.load(ctl, I(CTL.ERROR)) !== 0) {
+      // A trap in a worker should not happen; if it does, redo the product here and stop using the pool.
       poolFailed = true;
-      const [wm0, wm1, wn0, wn1] = range(w);
-      run(...operands, wm0, wm1, wn0, wn1, workAddr);
+      runSingle(st, job);
+      return;
     }
+    Atomics.wait(ctl, I(CTL.DONE), done);
   }
 }
