@@ -54,6 +54,7 @@ export {
   reshape,
   scatterAdd,
   sigmoid,
+  sigmoidCrossEntropy,
   sign,
   softmax,
   sqrt,

@@ -99,6 +99,7 @@ const primitiveCases: Record<PrimitiveName, GradCase | "not differentiable"> = {
       .map(([x, y, swap]) => (swap ? [y, x] : [x, y])),
     f: (x, y) => ag.minimum(x!, y!),
   },
+  sigmoidCrossEntropy: binaryCase(ag.sigmoidCrossEntropy, { min: 0, max: 1 }, { min: -4, max: 4 }),
   compare: "not differentiable",
   where: {
     inputs: broadcastPair().chain(([a, b]) =>

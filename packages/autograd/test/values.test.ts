@@ -45,6 +45,22 @@ describe("elementwise derivatives", () => {
     expect(Array.from(s.data)).toEqual([0, 1, 0.5]);
   });
 
+  test("sigmoidCrossEntropy equals the log formula, stays finite for huge logits, and its gradient is σ(z) − y", () => {
+    const z = [-3, -0.5, 0, 0.7, 4];
+    const y = [0, 1, 1, 0, 1];
+    const s = (v: number) => 1 / (1 + Math.exp(-v));
+    const expected = z.map((v, i) => -(y[i]! * Math.log(s(v)) + (1 - y[i]!) * Math.log(1 - s(v))));
+    close(ag.sigmoidCrossEntropy(tensor(z), tensor(y)).data, expected, 14);
+    close(ag.sigmoidCrossEntropy(tensor([1000, -1000, 1000]), tensor([1, 0, 0])).data, [0, 0, 1000]);
+    const zt = tensor(z, { requiresGrad: true });
+    ag.sum(ag.sigmoidCrossEntropy(zt, tensor(y))).backward();
+    close(
+      zt.grad!.data,
+      z.map((v, i) => s(v) - y[i]!),
+      15,
+    );
+  });
+
   test("clip passes the gradient only inside [lo, hi]", () => {
     close(gradOf((x) => ag.clip(x, -1, 1), [-2, 0.5, 3]).data, [0, 1, 0]);
   });

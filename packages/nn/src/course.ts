@@ -7,6 +7,7 @@
  */
 import {
   add,
+  addmm,
   detectAnomaly,
   div,
   enableGrad,
@@ -21,6 +22,7 @@ import {
   RandomState,
   relu,
   sigmoid,
+  sigmoidCrossEntropy,
   square,
   sub,
   sum,
@@ -162,9 +164,11 @@ export function initializeParameters(
 
 /** Forward pass, unchecked: Z1 = W1·X + b1, A1 = g(Z1), Z2 = W2·A1 + b2, A2 = σ(Z2). */
 function forward(X: Tensor, params: Params, activation: Activation): Cache {
-  const Z1 = add(matmul(params.W1, X), params.b1);
+  // addmm(b, W, A) = W·A + b in one op (the bias added in the product's output, same rounding as numpy's
+  // np.dot(W, A) + b, one pass and one allocation less)
+  const Z1 = addmm(params.b1, params.W1, X);
   const A1 = activations[activation].g(Z1);
-  const Z2 = add(matmul(params.W2, A1), params.b2);
+  const Z2 = addmm(params.b2, params.W2, A1);
   const A2 = sigmoid(Z2);
   return { Z1, A1, Z2, A2, activation };
 }
@@ -306,8 +310,20 @@ export function backwardPropagation(
   return noGrad(() => backward(params, cache, X, Y, activation));
 }
 
-/** d J/d everything by the tape, unchecked; also returns the forward pass it differentiated. */
-function tapeBackward(params: Params, X: Tensor, Y: Tensor, activation: Activation): Grads & { A2: Tensor } {
+/**
+ * d J/d everything by the tape, unchecked; also returns the forward pass it differentiated. J is the same
+ * cross-entropy, recorded as one fused op on the logits, −Σ sigmoidCrossEntropy(Z2, Y) / m, whose rule is
+ * σ(Z2) − Y: one node instead of the eight of the course's log formula (`costTensor`), and finite for any
+ * logits. `courseFormula` records the course's formula instead (anomaly mode uses it to name the op that
+ * makes a NaN, as the course's own code would).
+ */
+function tapeBackward(
+  params: Params,
+  X: Tensor,
+  Y: Tensor,
+  activation: Activation,
+  courseFormula = false,
+): Grads & { A2: Tensor } {
   const m = X.shape[1]!;
   return enableGrad(() => {
     const leaves = {} as Params;
@@ -315,7 +331,8 @@ function tapeBackward(params: Params, X: Tensor, Y: Tensor, activation: Activati
     const { Z1, Z2, A2 } = forward(X, leaves, activation);
     Z1.retainGrad();
     Z2.retainGrad();
-    costTensor(A2, Y).backward();
+    const J = courseFormula ? costTensor(A2, Y) : div(sum(sigmoidCrossEntropy(Z2, Y)), m);
+    J.backward();
     // The tape gives ∂J/∂Z; the course's dZ is m·∂J/∂Z (its dZ2 = A2 − Y has no 1/m).
     return noGrad(() => ({
       dZ2: mul(Z2.grad!, m),
@@ -416,7 +433,7 @@ function findAnomaly(
 ): string {
   try {
     detectAnomaly(() => {
-      if (gradients === "autograd") tapeBackward(params, X, Y, activation);
+      if (gradients === "autograd") tapeBackward(params, X, Y, activation, true);
       else
         noGrad(() => {
           const cache = forward(X, params, activation);

@@ -199,7 +199,7 @@ export const relu = (x: Tensor): Tensor => unaryOp("relu", x);
 export const sign = (x: Tensor): Tensor => unaryOp("sign", x);
 
 function binaryOp(
-  name: "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum",
+  name: "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "sigmoidCrossEntropy",
   x: TensorLike,
   y: TensorLike,
 ): Tensor {
@@ -223,6 +223,16 @@ export const pow = (x: TensorLike, y: TensorLike): Tensor => binaryOp("pow", x, 
 export const maximum = (x: TensorLike, y: TensorLike): Tensor => binaryOp("maximum", x, y);
 /** Elementwise minimum (NaN propagates); at ties the gradient is split evenly between x and y. */
 export const minimum = (x: TensorLike, y: TensorLike): Tensor => binaryOp("minimum", x, y);
+
+/**
+ * Binary cross-entropy of logits, elementwise: −[y log σ(z) + (1 − y) log(1 − σ(z))], computed as
+ * max(z, 0) − z·y + log(1 + e^−|z|), so it neither overflows nor takes log(0) for large |z| (TensorFlow's
+ * `sigmoid_cross_entropy_with_logits`, PyTorch's `binary_cross_entropy_with_logits` without reduction).
+ * One op instead of sigmoid, two logs and four arithmetic ops; its gradient is σ(z) − y.
+ * @param logits z, any shape. @param labels y, broadcast with z (usually 0/1, any real value is accepted).
+ */
+export const sigmoidCrossEntropy = (logits: TensorLike, labels: TensorLike): Tensor =>
+  binaryOp("sigmoidCrossEntropy", logits, labels);
 
 /** Elementwise comparison giving 1 (true) or 0 (false); not differentiable. */
 export function compare(x: TensorLike, y: TensorLike, op: CompareOp): Tensor {

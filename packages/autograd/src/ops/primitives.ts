@@ -36,6 +36,7 @@ export interface PrimitiveAttrs {
   tanh: undefined;
   sigmoid: undefined;
   relu: undefined;
+  sigmoidCrossEntropy: undefined;
   sign: undefined;
   add: undefined;
   sub: undefined;
@@ -145,7 +146,16 @@ function unary(x: Tensor, name: keyof typeof unaryCodes): Tensor {
   return new Tensor(out, x.shape);
 }
 
-const binaryCodes = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6 } as const;
+const binaryCodes = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  pow: 4,
+  maximum: 5,
+  minimum: 6,
+  sigmoidCrossEntropy: 7,
+} as const;
 
 /**
  * Elementwise binary op with numpy broadcasting, without materialising the broadcast: the output is
@@ -238,6 +248,14 @@ function binaryRow(
         const p = a[ia + j * sa]!;
         const q = b[ib + j * sb]!;
         out[o + j] = p < q || Number.isNaN(p) ? p : q;
+      }
+      break;
+    case 7:
+      // −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^−|z|): no overflow, no log(0)
+      for (let j = 0; j < len; j++) {
+        const z = a[ia + j * sa]!;
+        const y = b[ib + j * sb]!;
+        out[o + j] = Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
       }
       break;
   }
@@ -397,6 +415,11 @@ export const primitives: { [K in PrimitiveName]: Primitive<PrimitiveAttrs[K]> } 
     const wx = o.add(o.compare(x!, y!, "<"), o.mul(0.5, o.compare(x!, y!, "==")));
     return [o.sumTo(o.mul(g, wx), x!.shape), o.sumTo(o.mul(g, o.sub(1, wx)), y!.shape)];
   }),
+  // ℓ(z, y) = −[y log σ(z) + (1 − y) log(1 − σ(z))]: dℓ/dz = σ(z) − y, dℓ/dy = −z
+  sigmoidCrossEntropy: binaryPrim("sigmoidCrossEntropy", (g, [z, y]) => [
+    z!.requiresGrad ? o.sumTo(o.mul(g, o.sub(o.sigmoid(z!), y!)), z!.shape) : null,
+    y!.requiresGrad ? o.sumTo(o.neg(o.mul(g, z!)), y!.shape) : null,
+  ]),
   // comparisons are piecewise constant: no gradient
   compare: {
     name: "compare",
