@@ -1,0 +1,128 @@
+/**
+ * @file tapegrad under test, through the course API of @tapegrad/nn: the autograd path (the tape
+ * differentiates J: `autogradBackward`) and the six hand-written equations (`backwardPropagation`),
+ * both followed by `updateParameters`; plus its matrix multiply and the check that both paths agree.
+ */
+import { matmul, noGrad, relativeDifference, Tensor } from "@tapegrad/autograd";
+import {
+  autogradBackward,
+  backwardPropagation,
+  computeCost,
+  forwardPropagation,
+  type Grads,
+  type Params,
+  updateParameters,
+} from "@tapegrad/nn";
+import {
+  benchMatrix,
+  type Implementation,
+  type MatmulImplementation,
+  type MatmulVariant,
+  type StepRunner,
+} from "./implementation.js";
+import { LEARNING_RATE, type Problem, paramShapes } from "./problem.js";
+
+/** Fresh tensors of a problem (copies: runners update their parameters, the problem stays as made). */
+function tensorsOf(problem: Problem): { X: Tensor; Y: Tensor; params: Params } {
+  const { size } = problem;
+  const shapes = paramShapes(size);
+  const param = (key: keyof Params): Tensor => new Tensor(problem.params[key].slice(), shapes[key]);
+  return {
+    X: new Tensor(problem.X.slice(), [size.nX, size.m]),
+    Y: new Tensor(problem.Y.slice(), [size.nY, size.m]),
+    params: { W1: param("W1"), b1: param("b1"), W2: param("W2"), b2: param("b2") },
+  };
+}
+
+/** The six equations' gradients: forward, cost (as the course's loop computes it), backward. */
+export function sixEquationGrads(params: Params, X: Tensor, Y: Tensor): Grads {
+  const { A2, cache } = forwardPropagation(X, params);
+  computeCost(A2, Y);
+  return backwardPropagation(params, cache, X, Y);
+}
+
+function runner(problem: Problem, train: (params: Params, X: Tensor, Y: Tensor) => Params): StepRunner {
+  const t = tensorsOf(problem);
+  let params = t.params;
+  return {
+    step() {
+      params = train(params, t.X, t.Y);
+    },
+    cost: () => noGrad(() => computeCost(forwardPropagation(t.X, params).A2, t.Y)),
+    dispose() {},
+  };
+}
+
+/**
+ * The autograd path: `autogradBackward` records forward and cost on fresh leaves that require grad and
+ * calls `J.backward()`; `updateParameters` takes the SGD step.
+ */
+export const tapegradAutograd: Implementation = {
+  id: "tapegrad-autograd",
+  label: "tapegrad, tape backward (autogradBackward + updateParameters)",
+  dtype: "float64",
+  tapegrad: true,
+  createRunner: (problem) =>
+    runner(problem, (params, X, Y) =>
+      updateParameters(params, autogradBackward(params, X, Y), LEARNING_RATE),
+    ),
+};
+
+/** The six-equation path: forwardPropagation, computeCost, backwardPropagation, updateParameters, untaped. */
+export const tapegradSixEquations: Implementation = {
+  id: "tapegrad-six-eq",
+  label: "tapegrad, six hand-written equations (backwardPropagation), in noGrad",
+  dtype: "float64",
+  tapegrad: true,
+  createRunner: (problem) =>
+    runner(problem, (params, X, Y) =>
+      noGrad(() => updateParameters(params, sixEquationGrads(params, X, Y), LEARNING_RATE)),
+    ),
+};
+
+/** tapegrad's matmul with `{ transposeA, transposeB }`: transposed operands are read with strides. */
+export const tapegradMatmul: MatmulImplementation = {
+  id: "tapegrad",
+  dtype: "float64",
+  create(n: number, variant: MatmulVariant) {
+    const a = new Tensor(benchMatrix(n, 1), [n, n]);
+    const b = new Tensor(benchMatrix(n, 2), [n, n]);
+    const options = { transposeA: variant === "TN", transposeB: variant === "NT" };
+    return {
+      run: () => {
+        noGrad(() => matmul(a, b, options));
+      },
+      dispose() {},
+    };
+  },
+};
+
+/** How far the two paths' gradients are apart, per parameter (‖a − b‖ / (‖a‖ + ‖b‖)), and the largest. */
+export interface PathAgreement {
+  relativeDifference: Record<"dW1" | "db1" | "dW2" | "db2", number>;
+  max: number;
+}
+
+/**
+ * Compare the autograd path's gradients with the six equations' on a problem, at its initial parameters
+ * and again after a few training steps (where the gradients are no longer those of a near-zero network).
+ * `manual` replaces the six equations (a test passes a deliberately wrong one).
+ */
+export function comparePaths(
+  problem: Problem,
+  options: { steps?: number; manual?: (params: Params, X: Tensor, Y: Tensor) => Grads } = {},
+): PathAgreement {
+  const { steps = 5, manual = sixEquationGrads } = options;
+  const t = tensorsOf(problem);
+  let params = t.params;
+  const worst = { dW1: 0, db1: 0, dW2: 0, db2: 0 };
+  for (let i = 0; i <= steps; i++) {
+    const tape = autogradBackward(params, t.X, t.Y);
+    const hand = noGrad(() => manual(params, t.X, t.Y));
+    for (const key of ["dW1", "db1", "dW2", "db2"] as const) {
+      worst[key] = Math.max(worst[key], relativeDifference(tape[key], hand[key]));
+    }
+    params = updateParameters(params, tape, LEARNING_RATE);
+  }
+  return { relativeDifference: worst, max: Math.max(...Object.values(worst)) };
+}
