@@ -220,7 +220,9 @@ describe("initialisers", () => {
     const w = heNormal(zeros([300, 200]), { rng: new RandomState(5) });
     const variance = w.data.reduce((s, v) => s + v * v, 0) / w.size;
     expect(Math.abs(variance - 2 / 200) / (2 / 200)).toBeLessThan(0.02);
-    expect(() => heNormal(zeros([3]))).toThrow("heNormal: fan_in and fan_out need a tensor with at least 2 axes");
+    expect(() => heNormal(zeros([3]))).toThrow(
+      "heNormal: fan_in and fan_out need a tensor with at least 2 axes",
+    );
   });
 });
 
