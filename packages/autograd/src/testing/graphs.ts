@@ -279,30 +279,39 @@ export function checkGraph(program: GraphProgram, { tolerance = 1e-6, h = 1e-4 }
     const d2 = (f(shifted(k, i, s / 2)) - f(shifted(k, i, -s / 2))) / s;
     return (4 * d2 - d1) / 3;
   };
-  for (let k = 0; k < leaves.length; k++) {
-    for (let i = 0; i < leaves[k]!.size; i++) {
-      const numeric = numericAt(k, i, h);
-      const analytic = grads[k]!.data[i]!;
-      const err = scaled(analytic, numeric);
-      if (err <= tolerance) {
-        if (err > worst) worst = err;
-        continue;
-      }
-      // A mismatch is real only if the numeric estimate is stable: a kink crossed by the step (relu, abs,
-      // max, clip, where) moves the estimate when the step shrinks; a wrong gradient does not.
-      const finer = numericAt(k, i, h / 16);
+  // One element's verdict. A mismatch is real only if the numeric estimate is stable: a kink crossed by the
+  // step (relu, abs, max, clip, where) moves the estimate when the step shrinks; a wrong rule's does not.
+  const judge = (
+    what: string,
+    k: number,
+    i: number,
+    analytic: number,
+    numeric: number,
+    noise: number,
+    finer: () => number,
+  ) => {
+    const err = scaled(analytic, numeric) / noise;
+    if (err > tolerance) {
+      const refined = finer();
       if (
         !Number.isFinite(numeric) ||
-        !Number.isFinite(finer) ||
-        Math.abs(finer - numeric) > 0.1 * Math.abs(analytic - numeric)
+        !Number.isFinite(refined) ||
+        Math.abs(refined - numeric) > 0.1 * Math.abs(analytic - numeric)
       ) {
         kinks++;
-        continue;
+        return;
       }
-      if (err > worst) {
-        worst = err;
-        detail = `gradient of leaf ${k} ${ag.formatShape(leaves[k]!.shape)} at flat index ${i}: analytic ${analytic}, numeric ${numeric}`;
+    }
+    if (err > worst) {
+      worst = err;
+      if (err > tolerance) {
+        detail = `${what} of leaf ${k} ${ag.formatShape(leaves[k]!.shape)} at flat index ${i}: analytic ${analytic}, numeric ${numeric}`;
       }
+    }
+  };
+  for (let k = 0; k < leaves.length; k++) {
+    for (let i = 0; i < leaves[k]!.size; i++) {
+      judge("gradient", k, i, grads[k]!.data[i]!, numericAt(k, i, h), 1, () => numericAt(k, i, h / 16));
     }
   }
   // Hessian-vector product: d/dε ∇f(x + εv) at 0, against reverse-over-reverse.
@@ -334,27 +343,11 @@ export function checkGraph(program: GraphProgram, { tolerance = 1e-6, h = 1e-4 }
   let fine: Tensor[] | null = null;
   for (let k = 0; k < leaves.length; k++) {
     for (let i = 0; i < leaves[k]!.size; i++) {
-      const numeric = coarse[k]!.data[i]!;
-      const analytic = hv[k]!.data[i]!;
-      const err = scaled(analytic, numeric) / 100; // differences of gradients are ~100× noisier than of values
-      if (err <= tolerance) {
-        if (err > worst) worst = err;
-        continue;
-      }
-      fine ??= hvNumeric(e / 16);
-      const finer = fine[k]!.data[i]!;
-      if (
-        !Number.isFinite(numeric) ||
-        !Number.isFinite(finer) ||
-        Math.abs(finer - numeric) > 0.1 * Math.abs(analytic - numeric)
-      ) {
-        kinks++;
-        continue;
-      }
-      if (err > worst) {
-        worst = err;
-        detail = `Hessian-vector product of leaf ${k} ${ag.formatShape(leaves[k]!.shape)} at flat index ${i}: analytic ${analytic}, numeric ${numeric}`;
-      }
+      // differences of gradients are ~100× noisier than differences of values
+      judge("Hessian-vector product", k, i, hv[k]!.data[i]!, coarse[k]!.data[i]!, 100, () => {
+        fine ??= hvNumeric(e / 16);
+        return fine[k]!.data[i]!;
+      });
     }
   }
   return { ok: worst <= tolerance, worst, kinks, detail };
