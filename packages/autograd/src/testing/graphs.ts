@@ -279,8 +279,11 @@ export function checkGraph(program: GraphProgram, { tolerance = 1e-6, h = 1e-4 }
     const d2 = (f(shifted(k, i, s / 2)) - f(shifted(k, i, -s / 2))) / s;
     return (4 * d2 - d1) / 3;
   };
-  // One element's verdict. A mismatch is real only if the numeric estimate is stable: a kink crossed by the
-  // step (relu, abs, max, clip, where) moves the estimate when the step shrinks; a wrong rule's does not.
+  // One element's verdict. A mismatch is real only if the numeric estimate can be trusted. At a kink of
+  // relu, abs, max, clip or where within the step, it cannot: either the estimate moves when the step
+  // shrinks, or (a kink closer than the smaller step, e.g. a tie up to rounding) the one-sided slopes at
+  // the small step differ by the jump, about twice the mismatch. Neither happens for a wrong rule at a
+  // smooth point: its estimate is stable and its one-sided slopes differ by only step × curvature.
   const judge = (
     what: string,
     k: number,
@@ -288,15 +291,17 @@ export function checkGraph(program: GraphProgram, { tolerance = 1e-6, h = 1e-4 }
     analytic: number,
     numeric: number,
     noise: number,
-    finer: () => number,
+    probe: () => { finer: number; leftRightGap: number },
   ) => {
     const err = scaled(analytic, numeric) / noise;
     if (err > tolerance) {
-      const refined = finer();
+      const mismatch = Math.abs(analytic - numeric);
+      const { finer, leftRightGap } = probe();
       if (
         !Number.isFinite(numeric) ||
-        !Number.isFinite(refined) ||
-        Math.abs(refined - numeric) > 0.1 * Math.abs(analytic - numeric)
+        !Number.isFinite(finer) ||
+        Math.abs(finer - numeric) > 0.1 * mismatch ||
+        leftRightGap > mismatch
       ) {
         kinks++;
         return;
@@ -309,9 +314,15 @@ export function checkGraph(program: GraphProgram, { tolerance = 1e-6, h = 1e-4 }
       }
     }
   };
+  const f0 = f(leaves);
   for (let k = 0; k < leaves.length; k++) {
     for (let i = 0; i < leaves[k]!.size; i++) {
-      judge("gradient", k, i, grads[k]!.data[i]!, numericAt(k, i, h), 1, () => numericAt(k, i, h / 16));
+      judge("gradient", k, i, grads[k]!.data[i]!, numericAt(k, i, h), 1, () => {
+        const s = h / 16;
+        const right = (f(shifted(k, i, s)) - f0) / s;
+        const left = (f0 - f(shifted(k, i, -s))) / s;
+        return { finer: numericAt(k, i, s), leftRightGap: Math.abs(right - left) };
+      });
     }
   }
   // Hessian-vector product: d/dε ∇f(x + εv) at 0, against reverse-over-reverse.
@@ -340,13 +351,20 @@ export function checkGraph(program: GraphProgram, { tolerance = 1e-6, h = 1e-4 }
   };
   const e = 1e-5;
   const coarse = hvNumeric(e);
-  let fine: Tensor[] | null = null;
+  let fine: { finer: Tensor[]; gap: Tensor[] } | null = null;
   for (let k = 0; k < leaves.length; k++) {
     for (let i = 0; i < leaves[k]!.size; i++) {
       // differences of gradients are ~100× noisier than differences of values
       judge("Hessian-vector product", k, i, hv[k]!.data[i]!, coarse[k]!.data[i]!, 100, () => {
-        fine ??= hvNumeric(e / 16);
-        return fine[k]!.data[i]!;
+        if (fine === null) {
+          const s = e / 16;
+          const [gp, gm] = [s, -s].map((d) => gradients(program, along(d), false).grads);
+          const gap = grads.map((g0, j) =>
+            ag.abs(ag.div(ag.sub(ag.add(gp![j]!, gm![j]!), ag.mul(2, g0)), s)),
+          );
+          fine = { finer: hvNumeric(s), gap };
+        }
+        return { finer: fine.finer[k]!.data[i]!, leftRightGap: fine.gap[k]!.data[i]! };
       });
     }
   }
