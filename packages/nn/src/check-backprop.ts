@@ -167,11 +167,13 @@ export function checkBackprop(
   upstream.dZ2 = "none";
   scale.dZ2 = norm(cache.A2) + norm(Y);
 
+  let dZ2Fed = autograd.dZ2;
   enableGrad(() => {
     // Layer 2 alone, fed the manual dZ2: Z2 = W2·g(Z1) + b2 seeded with dZ2 gives dZ1 (the course's
     // scaling, since dZ2 already carries the factor m) and m·dW2, m·db2.
     const useMine2 = usable(mine.dZ2, [nY, m]);
     const dZ2 = useMine2 ? mine.dZ2 : autograd.dZ2;
+    dZ2Fed = dZ2;
     scale.dW2 = (norm(dZ2) * norm(cache.A1)) / m;
     scale.db2 = norm(dZ2) / Math.sqrt(m);
     scale.dZ1 = norm(params.W2) * norm(dZ2); // |g′| ≤ 1 for the four activations
@@ -236,6 +238,14 @@ export function checkBackprop(
         upstream: upstream[name],
       };
     }
+    if (
+      name === "dZ1" &&
+      !check.ok &&
+      got instanceof Tensor &&
+      usesGInsteadOfGPrime(got, params.W2, dZ2Fed, cache.A1)
+    ) {
+      check.diagnosis = `dZ1 = W2ᵀdZ2 ⊙ g(Z1): it multiplies by the activation g(Z1) = A1 where its derivative g′(Z1) belongs (the notes' own typo) — ${EQUATION_TEXT.dZ1}`;
+    }
     equations[name] = check;
     if (!check.ok && firstMismatch === null) firstMismatch = name;
   }
@@ -246,4 +256,11 @@ export function checkBackprop(
         ).toPrecision(3)})`
       : `${fn}: ${EQUATION_TEXT[firstMismatch]} is wrong: ${equations[firstMismatch].diagnosis}`;
   return { ok: firstMismatch === null, firstMismatch, equations, autograd, summary };
+}
+
+/** Whether a wrong dZ1 is exactly the course notes' typo, W2ᵀdZ2 ⊙ g(Z1) instead of W2ᵀdZ2 ⊙ g′(Z1). */
+function usesGInsteadOfGPrime(dZ1: Tensor, W2: Tensor, dZ2: Tensor, A1: Tensor): boolean {
+  if (dZ1.ndim !== A1.ndim || dZ1.shape.some((d, i) => d !== A1.shape[i])) return false;
+  const typo = noGrad(() => mul(matmul(W2, dZ2, { transposeA: true }), A1));
+  return relativeDifference(dZ1, typo) <= 1e-12;
 }

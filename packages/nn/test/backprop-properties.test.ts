@@ -271,7 +271,18 @@ describe("checkBackprop on the notes' own mistakes", () => {
     const check = checkBackprop(params, X, Y, handWritten("g instead of g′"));
     expect(check.firstMismatch).toBe("dZ1");
     expect(check.summary).toContain("(4) dZ1 = W2ᵀdZ2 ⊙ g′(Z1) is wrong");
+    expect(check.equations.dZ1.diagnosis).toContain("g(Z1) = A1 where its derivative g′(Z1) belongs");
     expect(check.equations.dW1.ok).toBe(true); // fed the manual dZ1, the dW1 line itself is right
+  });
+
+  test("another wrong dZ1 is not mistaken for the g-for-g′ typo", () => {
+    const doubled = (...args: Parameters<typeof backwardPropagation>): Grads => {
+      const g = backwardPropagation(...args);
+      return { ...g, dZ1: mul(g.dZ1, 2) };
+    };
+    const check = checkBackprop(params, X, Y, doubled);
+    expect(check.firstMismatch).toBe("dZ1");
+    expect(check.equations.dZ1.diagnosis).not.toContain("g(Z1) = A1");
   });
 
   test("a dW1 missing its 1/m is reported at dW1 with a ×m diagnosis", () => {
