@@ -228,10 +228,15 @@ export function checkUpdateRule(
   return (["W1", "b1", "W2", "b2"] as const).map((k) => {
     const step = noGrad(() => mul(sub(params[k], next[k]), 1 / learningRate));
     const tape = grads[`d${k}`];
+    const diagnosis = diagnoseMismatch(step, tape, { name: `(${k} − ${k}′)/α`, sizes: [X.shape[1]!] });
+    // The notes' typo has a signature of its own: the step is the parameter itself, not its gradient.
+    const stepsByTheta = diagnosis !== null && relativeDifference(step, params[k]) <= 1e-12;
     return {
       name: `d${k}`,
       relativeDifference: relativeDifference(step, tape),
-      diagnosis: diagnoseMismatch(step, tape, { name: `(${k} − ${k}′)/α`, sizes: [X.shape[1]!] }),
+      diagnosis: stepsByTheta
+        ? `(${k} − ${k}′)/α equals ${k} itself: the update subtracts α·${k} where α·d${k} belongs (the notes' typo)`
+        : diagnosis,
     };
   });
 }

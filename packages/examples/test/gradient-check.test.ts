@@ -27,10 +27,11 @@ describe("gradient-check example", () => {
     expect(r.notesBackprop.firstMismatch).toBe("dZ1");
     expect(r.notesBackprop.summary).toContain("(4) dZ1");
     expect(r.notesBackprop.equations.dW1.ok).toBe(true); // located, not propagated
+    expect(r.notesBackprop.equations.dZ1.diagnosis).toContain("the notes' own typo");
   });
 
   it("the notes' update typo (α·w instead of α·dw) is caught; updateParameters is gradient descent", () => {
-    for (const c of r.notesUpdate) expect(c.diagnosis).not.toBeNull();
+    for (const c of r.notesUpdate) expect(c.diagnosis).toContain("where α·d");
     for (const c of r.correctUpdate) expect(c.relativeDifference).toBeLessThan(1e-12);
   });
 
