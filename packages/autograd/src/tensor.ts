@@ -126,7 +126,9 @@ export class Tensor {
       const parts = idx.map((i) =>
         i < 0 ? "..." : build(axis + 1, offset + i * inner, inner, `${indent} `),
       );
-      const sep = axis === this.shape.length - 1 ? ", " : `,\n${indent} `;
+      // numpy's layout: rows on new lines, and a blank line between the blocks of ≥ 3-D tensors
+      const rank = this.shape.length;
+      const sep = axis === rank - 1 ? ", " : axis === rank - 2 ? `,\n${indent} ` : `,\n\n${indent} `;
       return `[${parts.join(sep)}]`;
     };
     const body = build(0, 0, this.data.length, "       ");
