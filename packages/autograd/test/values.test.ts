@@ -302,5 +302,8 @@ describe("creation and printing", () => {
     ).toBe("tensor([[1., 2.5],\n        [3., 4.]])");
     expect(tensor(2, { requiresGrad: true }).toString()).toBe("tensor(2., requiresGrad=true)");
     expect(ag.arange(10).toString()).toBe("tensor([0., 1., 2., ..., 7., 8., 9.])");
+    expect(ag.arange(8).reshape([2, 2, 2]).toString()).toBe(
+      "tensor([[[0., 1.],\n         [2., 3.]],\n\n        [[4., 5.],\n         [6., 7.]]])",
+    );
   });
 });
