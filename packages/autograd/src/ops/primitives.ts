@@ -8,6 +8,7 @@
  */
 import { anomalyForwardCheck, isAnomalyEnabled } from "../anomaly.js";
 import { isGradEnabled } from "../grad-mode.js";
+import { elementwiseWasm } from "../kernels/elementwise.js";
 import { gemm } from "../kernels/gemm.js";
 import {
   broadcastStrides,
@@ -108,6 +109,7 @@ function unary(x: Tensor, name: keyof typeof unaryCodes): Tensor {
       for (let i = 0; i < n; i++) out[i] = Math.sqrt(a[i]!);
       break;
     case 3:
+      if (elementwiseWasm("exp", a, out)) break;
       for (let i = 0; i < n; i++) out[i] = Math.exp(a[i]!);
       break;
     case 4:
@@ -117,9 +119,11 @@ function unary(x: Tensor, name: keyof typeof unaryCodes): Tensor {
       for (let i = 0; i < n; i++) out[i] = Math.abs(a[i]!);
       break;
     case 6:
+      if (elementwiseWasm("tanh", a, out)) break;
       for (let i = 0; i < n; i++) out[i] = Math.tanh(a[i]!);
       break;
     case 7:
+      if (elementwiseWasm("sigmoid", a, out)) break;
       // Two branches so that exp never overflows: σ(x) = 1/(1+e^-x) for x ≥ 0, e^x/(1+e^x) otherwise.
       for (let i = 0; i < n; i++) {
         const v = a[i]!;
