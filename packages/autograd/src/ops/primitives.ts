@@ -35,7 +35,9 @@ export interface PrimitiveAttrs {
   log: undefined;
   abs: undefined;
   tanh: undefined;
+  tanhGrad: undefined;
   sigmoid: undefined;
+  sigmoidGrad: undefined;
   relu: undefined;
   sigmoidCrossEntropy: undefined;
   sign: undefined;
@@ -357,6 +359,24 @@ function matmulVjp(g: Tensor, x: Tensor, y: Tensor, transA: boolean, transB: boo
   return [dx && o.sumTo(dx, x.shape), dy && o.sumTo(dy, y.shape)];
 }
 
+/**
+ * The backward of tanh (g·(1 − y²)) or sigmoid (g·y·(1 − y)) from the forward output y, in one pass and one
+ * allocation instead of three ops; g and y have the same shape (the incoming gradient of y).
+ */
+function fusedActivationGrad(g: Tensor, y: Tensor, tanhRule: boolean): Tensor {
+  const gd = g.data;
+  const yd = y.data;
+  const out = new Float64Array(yd.length);
+  if (tanhRule) for (let i = 0; i < out.length; i++) out[i] = gd[i]! * (1 - yd[i]! * yd[i]!);
+  else for (let i = 0; i < out.length; i++) out[i] = gd[i]! * (yd[i]! * (1 - yd[i]!));
+  return new Tensor(out, y.shape);
+}
+
+/** Record tanh's or sigmoid's fused backward; g always has the output's shape here. */
+function activationGrad(name: "tanhGrad" | "sigmoidGrad", g: Tensor, out: Tensor): Tensor {
+  return apply(name, [g, out], undefined);
+}
+
 function unaryPrim(name: keyof typeof unaryCodes, vjp: Primitive<undefined>["vjp"]): Primitive<undefined> {
   return { name, forward: ([x]) => unary(x!, name), vjp };
 }
@@ -382,9 +402,28 @@ export const primitives: { [K in PrimitiveName]: Primitive<PrimitiveAttrs[K]> } 
   // d |x| = sign(x)·g (0 at x = 0, like PyTorch)
   abs: unaryPrim("abs", (g, [x]) => [o.mul(g, o.sign(x!))]),
   // d tanh x = (1 − tanh²x)·g — reuse the output
-  tanh: unaryPrim("tanh", (g, _, out) => [o.mul(g, o.sub(1, o.square(out)))]),
+  tanh: unaryPrim("tanh", (g, _, out) => [activationGrad("tanhGrad", g, out)]),
+  // tanhGrad(g, y) = g·(1 − y²), tanh's backward fused into one pass (PyTorch's tanh_backward):
+  // ∂/∂g = 1 − y², ∂/∂y = −2·g·y
+  tanhGrad: {
+    name: "tanhGrad",
+    forward: ([g, y]) => fusedActivationGrad(g!, y!, true),
+    vjp: (G, [g, y]) => [
+      g!.requiresGrad ? o.mul(G, o.sub(1, o.square(y!))) : null,
+      y!.requiresGrad ? o.mul(G, o.mul(-2, o.mul(g!, y!))) : null,
+    ],
+  },
   // d σ(x) = σ(x)(1 − σ(x))·g — reuse the output
-  sigmoid: unaryPrim("sigmoid", (g, _, out) => [o.mul(g, o.mul(out, o.sub(1, out)))]),
+  sigmoid: unaryPrim("sigmoid", (g, _, out) => [activationGrad("sigmoidGrad", g, out)]),
+  // sigmoidGrad(g, y) = g·y·(1 − y), sigmoid's backward fused into one pass: ∂/∂g = y(1 − y), ∂/∂y = g(1 − 2y)
+  sigmoidGrad: {
+    name: "sigmoidGrad",
+    forward: ([g, y]) => fusedActivationGrad(g!, y!, false),
+    vjp: (G, [g, y]) => [
+      g!.requiresGrad ? o.mul(G, o.mul(y!, o.sub(1, y!))) : null,
+      y!.requiresGrad ? o.mul(G, o.mul(g!, o.sub(1, o.mul(2, y!)))) : null,
+    ],
+  },
   // d relu x = [x > 0]·g (0 at x = 0, like PyTorch)
   relu: unaryPrim("relu", (g, [x]) => [o.mul(g, o.compare(x!, 0, ">"))]),
   // sign is piecewise constant: zero gradient almost everywhere
