@@ -240,5 +240,9 @@ export function diagnoseMismatch(
   if (differ > 0 && zeroed === differ) {
     return `${name}: the analytic gradient is 0 at ${zeroed} of ${A.length} elements where the numeric one is not, and right elsewhere — a mask or branch dropped (relu/max/where)? ${worstText(worst)}`;
   }
+  if (differ === 0) {
+    // Above the agreement threshold overall, yet no single element is off by more than 1e-5 relative.
+    return `${name}: a small mismatch spread over the elements (relative difference ${base.toExponential(2)}, above ${AGREE}, but every element within 1e-5) — rounding in a long or ill-conditioned computation, a slightly wrong constant, or a step size too large for the numeric estimate ${worstText(worst)}`;
+  }
   return `${name}: ${differ} of ${A.length} elements differ, with no simple pattern (not a constant factor, transpose or axis sum) ${worstText(worst)}`;
 }

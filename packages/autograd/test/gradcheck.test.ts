@@ -211,6 +211,17 @@ describe("diagnoseMismatch", () => {
     expect(diagnoseMismatch(N, N)).toBeNull();
   });
 
+  test("a mismatch just above the threshold is described as small and spread, never as '0 elements differ'", () => {
+    // every element off by 2e-6 relative (alternating signs): relative difference ≈ 1e-6 > 1e-7, no element > 1e-5
+    const A = tensor(
+      Float64Array.from(N.data, (v, i) => v * (1 + (i % 2 === 0 ? 2e-6 : -2e-6))),
+      { shape: [3, 3] },
+    );
+    const d = diagnoseMismatch(A, N, { name: "dW" });
+    expect(d).toContain("dW: a small mismatch spread over the elements");
+    expect(d).not.toContain("0 of 9");
+  });
+
   test("names the gradient and the worst element", () => {
     expect(diagnoseMismatch(mul(N, 2), N, { name: "dW1" })).toBe(
       "dW1: analytic = 2 × numeric: a factor-of-two error? (worst dW1[2, 2]: analytic 20, numeric 10)",
