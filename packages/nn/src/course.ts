@@ -23,11 +23,13 @@ import {
   relu,
   sigmoid,
   sigmoidCrossEntropy,
+  sigmoidGrad,
   square,
   sub,
   sum,
   Tensor,
   tanh,
+  tanhGrad,
   where,
   zeros,
 } from "@tapegrad/autograd";
@@ -78,24 +80,40 @@ export interface ActivationOptions {
   activation?: Activation;
 }
 
+/** One hidden activation of the course network, as `activations` lists them. */
+export interface ActivationRule {
+  /** g, with tape ops (differentiable). */
+  g: (Z: Tensor) => Tensor;
+  /** g′(Z1), written by hand from Z1 and A1 = g(Z1). */
+  gPrime: (Z1: Tensor, A1: Tensor) => Tensor;
+  /**
+   * dA ⊙ g′(Z1): equation (4)'s product. For tanh and sigmoid it is one fused pass (`tanhGrad`,
+   * `sigmoidGrad`) that rounds exactly as `mul(dA, gPrime(Z1, A1))`, with two passes and two
+   * allocations less; for the others it is that product.
+   */
+  chain: (dA: Tensor, Z1: Tensor, A1: Tensor) => Tensor;
+}
+
 /**
- * Each hidden activation: g with tape ops (differentiable), and g′ written by hand from Z1 and A1 = g(Z1)
- * for the manual backward pass.
+ * Each hidden activation: g with tape ops (differentiable), g′ written by hand from Z1 and A1 = g(Z1)
+ * for the manual backward pass, and dA ⊙ g′ (fused where it can be).
  */
-export const activations: Record<
-  Activation,
-  { g: (Z: Tensor) => Tensor; gPrime: (Z1: Tensor, A1: Tensor) => Tensor }
-> = {
+export const activations: Record<Activation, ActivationRule> = {
   // tanh′(z) = 1 − tanh²(z) = 1 − A1², exactly the course's `1 - np.power(A1, 2)`
-  tanh: { g: tanh, gPrime: (_Z1, A1) => sub(1, square(A1)) },
+  tanh: { g: tanh, gPrime: (_Z1, A1) => sub(1, square(A1)), chain: (dA, _Z1, A1) => tanhGrad(dA, A1) },
   // σ′(z) = σ(z)(1 − σ(z)) = A1 ⊙ (1 − A1)
-  sigmoid: { g: sigmoid, gPrime: (_Z1, A1) => mul(A1, sub(1, A1)) },
+  sigmoid: {
+    g: sigmoid,
+    gPrime: (_Z1, A1) => mul(A1, sub(1, A1)),
+    chain: (dA, _Z1, A1) => sigmoidGrad(dA, A1),
+  },
   // relu′(z) = [z > 0]; 0 at z = 0, as the tape's relu rule
-  relu: { g: relu, gPrime: (Z1) => greater(Z1, 0) },
+  relu: { g: relu, gPrime: (Z1) => greater(Z1, 0), chain: (dA, Z1) => mul(dA, greater(Z1, 0)) },
   // leakyRelu′(z) = 1 for z > 0, else the slope (the tape's `where` sends z = 0 to the slope branch too)
   leakyRelu: {
     g: (Z) => where(greater(Z, 0), Z, mul(Z, LEAKY_RELU_SLOPE)),
     gPrime: (Z1) => where(greater(Z1, 0), 1, LEAKY_RELU_SLOPE),
+    chain: (dA, Z1) => mul(dA, where(greater(Z1, 0), 1, LEAKY_RELU_SLOPE)),
   },
 };
 
@@ -204,16 +222,28 @@ export function checkedForward(
   return forward(X, params, activation);
 }
 
-/** The cross-entropy cost, unchecked, in the course's exact order of operations. */
+/** Scratch for the cost's elementwise terms (reused: `cost` is synchronous and keeps no reference). */
+let logprobs = new Float64Array(0);
+
+/**
+ * One term of the course's cost, `log(a)·y + log(1 − a)·(1 − y)`, to the last bit and NaN for NaN, with one
+ * logarithm instead of two when y is a label. For y = 1 the second product is ±0 — which leaves log(a)
+ * unchanged — unless log(1 − a) is not finite, i.e. unless a ≥ 1 or a is NaN, where the course's
+ * expression is NaN (−∞·0); symmetrically for y = 0 with a ≤ 0. Any other y takes the formula as written.
+ */
+export function costTerm(a: number, y: number): number {
+  if (y === 1) return a < 1 ? Math.log(a) : Number.NaN;
+  if (y === 0) return a > 0 && a < Number.POSITIVE_INFINITY ? Math.log(1 - a) : Number.NaN;
+  // np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y); no guard on log(0), as the course
+  return Math.log(a) * y + Math.log(1 - a) * (1 - y);
+}
+
+/** The cross-entropy cost, unchecked, in the course's exact order of operations (numpy's pairwise sum). */
 function cost(A2: Float64Array, Y: Float64Array, m: number): number {
-  const logprobs = new Float64Array(A2.length);
-  for (let k = 0; k < A2.length; k++) {
-    const a = A2[k]!;
-    const y = Y[k]!;
-    // np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y); no guard on log(0), as the course
-    logprobs[k] = Math.log(a) * y + Math.log(1 - a) * (1 - y);
-  }
-  return -pairwiseSum(logprobs) / m;
+  const n = A2.length;
+  if (logprobs.length < n) logprobs = new Float64Array(n);
+  for (let k = 0; k < n; k++) logprobs[k] = costTerm(A2[k]!, Y[k]!);
+  return -pairwiseSum(logprobs, 0, n) / m;
 }
 
 /**
@@ -252,7 +282,7 @@ function backward(params: Params, cache: Cache, X: Tensor, Y: Tensor, activation
   const dZ2 = sub(A2, Y); // (1) dZ2 = A2 − Y
   const dW2 = mul(1 / m, matmul(dZ2, A1, { transposeB: true })); // (2) dW2 = (1/m) dZ2·A1ᵀ
   const db2 = mul(1 / m, sum(dZ2, 1, true)); // (3) db2 = (1/m) Σ dZ2 over examples
-  const dZ1 = mul(matmul(W2, dZ2, { transposeA: true }), activations[activation].gPrime(Z1, A1)); // (4) dZ1 = W2ᵀdZ2 ⊙ g′(Z1)
+  const dZ1 = activations[activation].chain(matmul(W2, dZ2, { transposeA: true }), Z1, A1); // (4) dZ1 = W2ᵀdZ2 ⊙ g′(Z1)
   const dW1 = mul(1 / m, matmul(dZ1, X, { transposeB: true })); // (5) dW1 = (1/m) dZ1·Xᵀ
   const db1 = mul(1 / m, sum(dZ1, 1, true)); // (6) db1 = (1/m) Σ dZ1 over examples
   return { dZ2, dW2, db2, dZ1, dW1, db1 };

@@ -29,6 +29,7 @@ export {
 export {
   type Activation,
   type ActivationOptions,
+  type ActivationRule,
   activations,
   autogradBackward,
   backwardPropagation,

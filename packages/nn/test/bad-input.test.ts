@@ -43,6 +43,12 @@ const autogradCases: Case[] = [
   ["eye", () => ag.eye(-2), ["[-2, -2]"]],
   ["add", () => ag.add(m(2, 3), m(3, 2)), ["[2, 3]", "[3, 2]", "cannot be broadcast"]],
   ["sub", () => ag.sub(m(2, 3), "1" as unknown as number), ["argument 2", "string 1"]],
+  [
+    "tanhGrad",
+    () => ag.tanhGrad(m(4, 400), m(4, 1)),
+    ["g has shape [4, 400]", "y has shape [4, 1]", "same shape"],
+  ],
+  ["sigmoidGrad", () => ag.sigmoidGrad(m(1, 3), null as unknown as Tensor), ["argument 2", "null"]],
   ["mul", () => ag.mul(m(4, 2), zeros([3])), ["[4, 2]", "[3]"]],
   ["div", () => ag.div(zeros([2]), zeros([3])), ["[2]", "[3]"]],
   ["pow", () => ag.pow(zeros([2]), zeros([5])), ["[2]", "[5]"]],

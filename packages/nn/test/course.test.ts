@@ -2,9 +2,12 @@
  * @file The course API against numbers from outside the code: the course's published printouts, numpy
  * (values computed with the course's own numpy code), closed forms.
  */
-import { RandomState, type Tensor, tensor, zeros } from "@tapegrad/autograd";
+import { matmul, mul, RandomState, type Tensor, tensor, zeros } from "@tapegrad/autograd";
 import { describe, expect, test, vi } from "vitest";
+import { costTerm } from "../src/course.js";
 import {
+  type Activation,
+  activations,
   autogradBackward,
   backwardPropagation,
   computeCost,
@@ -184,6 +187,35 @@ describe("computeCost", () => {
     expect(Math.abs(computeCost(A2, Y) - 0.9852959373904698)).toBeLessThan(1e-15);
   });
 
+  test("the one-logarithm term equals the course's two-logarithm expression bit for bit, NaN included", () => {
+    const literal = (a: number, y: number) => Math.log(a) * y + Math.log(1 - a) * (1 - y);
+    const rs = new RandomState(3);
+    const edges = [
+      0,
+      -0,
+      1,
+      -1,
+      2,
+      0.5,
+      1e-300,
+      5e-324,
+      1 - 2 ** -53,
+      2 ** -54,
+      Infinity,
+      -Infinity,
+      Number.NaN,
+    ];
+    const as = [...edges, ...rs.rand(2000).data, ...rs.rand(200).data.map((u) => 1 - u * 1e-12)];
+    for (const y of [0, 1, -0, 0.25]) {
+      for (const a of as) {
+        const want = literal(a, y);
+        const got = costTerm(a, y);
+        if (!Object.is(got, want))
+          expect.fail(`costTerm(${a}, ${y}) = ${got}, the course's expression gives ${want}`);
+      }
+    }
+  });
+
   test("Y must be 0/1 and shaped like A2", () => {
     expect(() => computeCost(tensor([[0.5, 0.5]]), tensor([[1, 0.5]]))).toThrow(
       "computeCost: Y must contain only 0 and 1 (binary labels), found 0.5 at [0, 1]",
@@ -252,6 +284,22 @@ describe("backwardPropagation and autogradBackward", () => {
     const overridden = backwardPropagation(params, cache, X, Y, { activation: "tanh" });
     expect(overridden.dZ1.data[0]).not.toBeCloseTo(fromCache.dZ1.data[0]!, 6);
   });
+
+  test.each(["tanh", "sigmoid", "relu", "leakyRelu"] as Activation[])(
+    "%s: equation (4)'s fused dA ⊙ g′ equals mul(dA, gPrime) bit for bit",
+    (activation) => {
+      const rs = new RandomState(11);
+      const Z1 = mul(rs.randn(5, 37), 3);
+      Z1.data[0] = 0; // the kink of relu and leakyRelu
+      const A1 = activations[activation].g(Z1);
+      const dA = matmul(rs.randn(5, 1), rs.randn(1, 37));
+      const fused = activations[activation].chain(dA, Z1, A1).data;
+      const plain = mul(dA, activations[activation].gPrime(Z1, A1)).data;
+      fused.forEach((v, k) => {
+        if (!Object.is(v, plain[k])) expect.fail(`element ${k}: fused ${v}, unfused ${plain[k]}`);
+      });
+    },
+  );
 
   test("a cache that does not fit the parameters is rejected", () => {
     const params = initializeParameters(2, 4, 1);

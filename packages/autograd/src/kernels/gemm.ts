@@ -317,9 +317,9 @@ let kernelChoice: GemmKernelChoice = "auto";
  */
 export function forceGemmKernel(choice: GemmKernelChoice): void {
   kernelChoice = choice;
+  retireWorkers(0);
   wasmState = undefined;
   poolFailed = false;
-  for (const worker of pool.splice(0)) void worker.terminate();
 }
 
 function decodeBase64(text: string): Uint8Array {
@@ -510,6 +510,15 @@ function gemmWasm(
 const I = (byteAddr: number): number => byteAddr / 4;
 const MAX_WORKERS = 63;
 /**
+ * Bytes [512, 764) of the control page, read only by JavaScript: one epoch per worker slot (tid 1 … 63).
+ * Retiring a worker (setGemmThreads lowering the count, forceGemmKernel) bumps its slot's epoch before
+ * `terminate()`, which is asynchronous: a retired worker that wakes for a later job sees a newer epoch
+ * and leaves without claiming a task. Without it, a worker killed in the middle of a claimed task left
+ * the main thread waiting forever for DONE, and a retired worker and its replacement shared a tid (and
+ * its packing area).
+ */
+const EPOCH = 512;
+/**
  * After a job a worker polls for the next one (timed waits of POLL_INTERVAL_MS) for POLL_WINDOW_MS
  * before it sleeps for good. On this VM a thread woken from a long sleep is placed on the waker's
  * busy CPU, and the two then run one after the other; a worker that woke on its own CPU a moment
@@ -522,9 +531,10 @@ const POLL_INTERVAL_MS = 0.02;
 
 const WORKER_SOURCE = `"use strict";
 const { workerData } = require("node:worker_threads");
-const { module, memory, tid, relaxed } = workerData;
+const { module, memory, tid, relaxed, epoch } = workerData;
 const ctl = new Int32Array(memory.buffer, 0, ${DATA_START / 4});
 const started = ${I(CTL.STARTED)} + tid - 1;
+const myEpoch = ${I(EPOCH)} + tid - 1;
 let work = null;
 try {
   if (relaxed) require("node:v8").setFlagsFromString("${RELAXED_FLAG}");
@@ -544,6 +554,7 @@ while (work !== null) {
   const seq = Atomics.load(ctl, ${I(CTL.SEQ)});
   if (seq === seen) continue;
   seen = seq;
+  if (Atomics.load(ctl, myEpoch) !== epoch) break; // retired: leave the tasks to the current pool
   try {
     work(seq, tid);
   } catch {
@@ -566,7 +577,15 @@ let poolFailed = false;
 export function setGemmThreads(n: number): void {
   threadCount = Math.max(1, Math.min(MAX_WORKERS + 1, Math.floor(n) || 1));
   // Idle workers past the new count would still claim tasks: stop them (gemm is not running now).
-  for (const worker of pool.splice(threadCount - 1)) void worker.terminate();
+  retireWorkers(threadCount - 1);
+}
+
+/** Retire the workers from pool index `from` on: bump their epochs, then terminate them. */
+function retireWorkers(from: number): void {
+  const retired = pool.splice(from);
+  if (wasmState)
+    for (let w = from; w < from + retired.length; w++) Atomics.add(wasmState.ctl, I(EPOCH) + w, 1);
+  for (const worker of retired) void worker.terminate();
 }
 
 /**
@@ -602,7 +621,13 @@ function runningWorkers(st: WasmState): number {
         // Not the parent's flags: a loader such as `--import tsx` would make the worker's startup
         // wait on this thread, which may be blocked in a product.
         execArgv: [],
-        workerData: { module: st.module, memory: st.memory, tid, relaxed: st.relaxed },
+        workerData: {
+          module: st.module,
+          memory: st.memory,
+          tid,
+          relaxed: st.relaxed,
+          epoch: Atomics.load(st.ctl, I(EPOCH) + tid - 1),
+        },
       });
     } catch {
       poolFailed = true;

@@ -234,6 +234,34 @@ export const minimum = (x: TensorLike, y: TensorLike): Tensor => binaryOp("minim
 export const sigmoidCrossEntropy = (logits: TensorLike, labels: TensorLike): Tensor =>
   binaryOp("sigmoidCrossEntropy", logits, labels);
 
+function activationGradOp(name: "tanhGrad" | "sigmoidGrad", g: TensorLike, y: TensorLike): Tensor {
+  const gt = toTensor(g, name, 1);
+  const yt = toTensor(y, name, 2);
+  if (!shapesEqual(gt.shape, yt.shape)) {
+    throw new Error(
+      `${name}: g has shape ${formatShape(gt.shape)} but y has shape ${formatShape(yt.shape)}; expected the same shape (g is the gradient of the activation's output y)`,
+    );
+  }
+  return apply(name, [gt, yt], undefined);
+}
+
+/**
+ * tanh's backward from its output, fused: g·(1 − y²) in one pass, rounded exactly as `mul(g, sub(1, square(y)))`
+ * (PyTorch's `tanh_backward`). For backprop written by hand: dZ = tanhGrad(dA, A) where A = tanh(Z).
+ * Differentiable (second-order rules included).
+ * @param g the gradient with respect to y. @param y = tanh(x), the same shape as g.
+ * @throws Error naming both shapes if they differ.
+ */
+export const tanhGrad = (g: TensorLike, y: TensorLike): Tensor => activationGradOp("tanhGrad", g, y);
+
+/**
+ * sigmoid's backward from its output, fused: g·(y·(1 − y)) in one pass, rounded exactly as
+ * `mul(g, mul(y, sub(1, y)))` (PyTorch's `sigmoid_backward`). Differentiable.
+ * @param g the gradient with respect to y. @param y = σ(x), the same shape as g.
+ * @throws Error naming both shapes if they differ.
+ */
+export const sigmoidGrad = (g: TensorLike, y: TensorLike): Tensor => activationGradOp("sigmoidGrad", g, y);
+
 /** Elementwise comparison giving 1 (true) or 0 (false); not differentiable. */
 export function compare(x: TensorLike, y: TensorLike, op: CompareOp): Tensor {
   const a = toTensor(x, "compare", 1);

@@ -298,6 +298,32 @@ describe("gemm edge cases", () => {
     setGemmThreads(2);
   });
 
+  test("changing the thread count between products never lets a retired worker take a task", async () => {
+    // terminate() is asynchronous: right after setGemmThreads(1) → (2) the old worker may still be
+    // polling when the next product starts, beside its replacement with the same tid.
+    forceGemmPath("threads");
+    await poolUp();
+    const c: Case = {
+      transA: false,
+      transB: false,
+      M: 150,
+      N: 140,
+      K: 130,
+      aOffset: 0,
+      bOffset: 0,
+      outOffset: 0,
+      a: seeded(150 * 130, 3),
+      b: seeded(130 * 140, 4),
+    };
+    for (let round = 0; round < 60; round++) {
+      expect(check(c, run(c))).toBeNull();
+      setGemmThreads(1);
+      setGemmThreads(2);
+      expect(check(c, run(c))).toBeNull();
+      if (round % 10 === 9) await poolUp();
+    }
+  }, 30_000);
+
   test("gemmInfo reports what this machine runs", async () => {
     forceGemmKernel("auto");
     await poolUp();

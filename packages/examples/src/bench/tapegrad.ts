@@ -1,11 +1,24 @@
 /**
- * @file tapegrad under test, through the course API of @tapegrad/nn: the autograd path (the tape
- * differentiates J: `autogradBackward`) and the six hand-written equations (`backwardPropagation`),
- * both followed by `updateParameters`; plus its matrix multiply and the check that both paths agree.
+ * @file tapegrad under test: the autograd path (the network and its cost J written with tapegrad's ops,
+ * `valueAndGrad` differentiates J, as the tfjs and jax-js runners do with their own libraries) and the six
+ * hand-written equations of @tapegrad/nn (`backwardPropagation`), both followed by the SGD step; plus its
+ * matrix multiply and the check that both paths agree.
  */
-import { matmul, noGrad, relativeDifference, Tensor } from "@tapegrad/autograd";
 import {
-  autogradBackward,
+  addmm,
+  div,
+  matmul,
+  mul,
+  noGrad,
+  relativeDifference,
+  sigmoidCrossEntropy,
+  sub,
+  sum,
+  Tensor,
+  tanh,
+  valueAndGrad,
+} from "@tapegrad/autograd";
+import {
   backwardPropagation,
   computeCost,
   forwardPropagation,
@@ -34,6 +47,32 @@ function tensorsOf(problem: Problem): { X: Tensor; Y: Tensor; params: Params } {
   };
 }
 
+/** The four parameter gradients, named as the course names them. */
+type ParamGrads = Pick<Grads, "dW1" | "db1" | "dW2" | "db2">;
+
+/**
+ * The autograd path's gradients: J = −(1/m) Σ [Y log A2 + (1 − Y) log(1 − A2)] with A2 = σ(Z2), written
+ * as a user of the tape writes it — the loss on the logits Z2 (`sigmoidCrossEntropy`, one op) — and
+ * differentiated by `valueAndGrad` with respect to the four parameters.
+ */
+export function tapeGrads(params: Params, X: Tensor, Y: Tensor): ParamGrads {
+  const m = X.shape[1]!;
+  const J = (W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor): Tensor =>
+    div(sum(sigmoidCrossEntropy(addmm(b2, W2, tanh(addmm(b1, W1, X))), Y)), m);
+  const [, [dW1, db1, dW2, db2]] = valueAndGrad(J, [0, 1, 2, 3])(params.W1, params.b1, params.W2, params.b2);
+  return { dW1: dW1!, db1: db1!, dW2: dW2!, db2: db2! };
+}
+
+/** θ − α·dθ for the four parameters (untaped): the SGD step of the tape path. */
+function sgdStep(params: Params, grads: ParamGrads): Params {
+  return noGrad(() => ({
+    W1: sub(params.W1, mul(LEARNING_RATE, grads.dW1)),
+    b1: sub(params.b1, mul(LEARNING_RATE, grads.db1)),
+    W2: sub(params.W2, mul(LEARNING_RATE, grads.dW2)),
+    b2: sub(params.b2, mul(LEARNING_RATE, grads.db2)),
+  }));
+}
+
 /** The six equations' gradients: forward, cost (as the course's loop computes it), backward. */
 export function sixEquationGrads(params: Params, X: Tensor, Y: Tensor): Grads {
   const { A2, cache } = forwardPropagation(X, params);
@@ -54,18 +93,15 @@ function runner(problem: Problem, train: (params: Params, X: Tensor, Y: Tensor) 
 }
 
 /**
- * The autograd path: `autogradBackward` records forward and cost on fresh leaves that require grad and
- * calls `J.backward()`; `updateParameters` takes the SGD step.
+ * The autograd path: `valueAndGrad` of J (recorded on the tape, one backward walk) with respect to the
+ * four parameters, then θ − α·dθ — the work the tfjs (`variableGrads`) and jax-js (`valueAndGrad`) runners do.
  */
 export const tapegradAutograd: Implementation = {
   id: "tapegrad-autograd",
-  label: "tapegrad, tape backward (autogradBackward + updateParameters)",
+  label: "tapegrad, tape backward (valueAndGrad of J + SGD step)",
   dtype: "float64",
   tapegrad: true,
-  createRunner: (problem) =>
-    runner(problem, (params, X, Y) =>
-      updateParameters(params, autogradBackward(params, X, Y), LEARNING_RATE),
-    ),
+  createRunner: (problem) => runner(problem, (params, X, Y) => sgdStep(params, tapeGrads(params, X, Y))),
 };
 
 /** The six-equation path: forwardPropagation, computeCost, backwardPropagation, updateParameters, untaped. */
@@ -110,19 +146,19 @@ export interface PathAgreement {
  */
 export function comparePaths(
   problem: Problem,
-  options: { steps?: number; manual?: (params: Params, X: Tensor, Y: Tensor) => Grads } = {},
+  options: { steps?: number; manual?: (params: Params, X: Tensor, Y: Tensor) => ParamGrads } = {},
 ): PathAgreement {
   const { steps = 5, manual = sixEquationGrads } = options;
   const t = tensorsOf(problem);
   let params = t.params;
   const worst = { dW1: 0, db1: 0, dW2: 0, db2: 0 };
   for (let i = 0; i <= steps; i++) {
-    const tape = autogradBackward(params, t.X, t.Y);
+    const tape = tapeGrads(params, t.X, t.Y);
     const hand = noGrad(() => manual(params, t.X, t.Y));
     for (const key of ["dW1", "db1", "dW2", "db2"] as const) {
       worst[key] = Math.max(worst[key], relativeDifference(tape[key], hand[key]));
     }
-    params = updateParameters(params, tape, LEARNING_RATE);
+    params = sgdStep(params, tape);
   }
   return { relativeDifference: worst, max: Math.max(...Object.values(worst)) };
 }
