@@ -76,8 +76,8 @@ const RANGES: Record<string, { min: number; max: number }> = {
   huge: { min: -1e308, max: 1e308 },
 };
 
-/** Lengths that end a vector or an unrolled group in every way, and lengths around the thresholds. */
-const LENGTHS = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 400, 1601];
+/** Lengths that end a vector or an unrolled group in every way, lengths around the thresholds and the chunk (8192). */
+const LENGTHS = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 400, 1601, 8191, 8192, 8193, 16387];
 
 const signed = (r: { min: number; max: number }): fc.Arbitrary<number> =>
   fc
