@@ -25,10 +25,15 @@
  *   1 − 2/(e^{2|x|} + 1); both are `base + num/den`, so one division serves both after a per-lane
  *   select. The sign is OR-ed in last, which keeps −0 and makes tanh odd.
  * sigmoid(x) with e = e^−|x|: 1/(1 + e) for x ≥ 0, e/(1 + e) for x < 0 — never overflows.
+ * softplusNegAbs(x) = log(1 + e^−|x|), the tail of sigmoidCrossEntropy: e = e^−|x| ∈ [0, 1], then
+ *   fdlibm's log1p restricted to that range — u = 1 + e, its rounding error c = e − (u − 1) (exact),
+ *   u = 2^k·(1 + f) with k = [u > √2] (f exact: u − 1 or u/2 − 1), s = f/(2 + f), the Lg1…Lg7
+ *   polynomial R(s²), and log1p(e) = k·ln2hi − ((f²/2 − (s·(f²/2 + R) + (k·ln2lo + c/u))) − f).
+ *   e below 2⁻⁵³ gives u = 1, f = 0 and the result c = e; NaN stays NaN.
  */
 
 /** The elementwise ops the module exports, in export order. */
-export const ELEMENTWISE_OPS = ["exp", "tanh", "sigmoid"] as const;
+export const ELEMENTWISE_OPS = ["exp", "tanh", "sigmoid", "softplusNegAbs"] as const;
 
 /**
  * Vectors (two doubles each) per loop iteration; the memory must hold n rounded up to a multiple of
@@ -81,6 +86,11 @@ const INV_FACTORIAL = Array.from({ length: 14 }, (_, n) => {
 const TANH_P = [-0.9643991794250523, -99.28772310019185, -1614.6876844170845];
 const TANH_Q = [112.81167849163293, 2235.4883906010045, 4844.063053251255];
 const TANH_SMALL = 0.625;
+/** fdlibm's e_log.c: log(1 + f) = f − f²/2 + s·(f²/2 + R(s²)), s = f/(2 + f), R = Lg1·z + … + Lg7·z⁷. */
+const LG = [
+  6.666666666666735e-1, 3.999999999940942e-1, 2.857142874366239e-1, 2.2222198432149784e-1,
+  1.818357216161805e-1, 1.5313837699209373e-1, 1.4798198605116586e-1,
+];
 
 /** Horner's rule: c[0]·x^d + … + c[d] (no FMA, so results are the same on every machine). */
 function horner(x: string, c: readonly number[], monic = false): string {
@@ -161,6 +171,49 @@ function opBody(op: (typeof ELEMENTWISE_OPS)[number], v: string): string[] {
           ),
         ),
         set(L("out"), `(v128.or ${get(L("out"))} (v128.and ${input} ${f64(-0)}))`),
+      ];
+    }
+    case "softplusNegAbs": {
+      const f = get(L("a"));
+      const hfsq = get(L("m"));
+      const s = get(L("s"));
+      const z = get(L("q"));
+      const w = get(L("t"));
+      const k = get(L("k"));
+      return [
+        ...exp(v, `(f64x2.neg (f64x2.abs ${input}))`),
+        // u = 1 + e in [1, 2] (in r); c = (e − (u − 1)) / u (in c)
+        set(L("r"), add(f64(1), get(L("e")))),
+        set(L("c"), `(f64x2.div ${sub(get(L("e")), sub(get(L("r")), f64(1)))} ${get(L("r"))})`),
+        // k = 1 where u > √2 (an all-ones lane mask), f = u/2 − 1 there, else u − 1
+        set(L("k"), `(f64x2.gt ${get(L("r"))} ${f64(Math.SQRT2)})`),
+        set(L("a"), sub(`(v128.bitselect ${mul(get(L("r")), f64(0.5))} ${get(L("r"))} ${k})`, f64(1))),
+        set(L("m"), mul(f64(0.5), mul(f, f))),
+        set(L("s"), `(f64x2.div ${f} ${add(f64(2), f)})`),
+        set(L("q"), mul(s, s)),
+        set(L("t"), mul(z, z)),
+        // R = z·(Lg1 + w(Lg3 + w(Lg5 + w·Lg7))) + w·(Lg2 + w(Lg4 + w·Lg6)), as fdlibm
+        set(
+          L("x"),
+          add(
+            mul(z, add(f64(LG[0]!), mul(w, add(f64(LG[2]!), mul(w, add(f64(LG[4]!), mul(w, f64(LG[6]!)))))))),
+            mul(w, add(f64(LG[1]!), mul(w, add(f64(LG[3]!), mul(w, f64(LG[5]!)))))),
+          ),
+        ),
+        // k·ln2hi − ((hfsq − (s·(hfsq + R) + (k·ln2lo + c))) − f), k·ln2 selected by the mask
+        set(
+          L("out"),
+          sub(
+            `(v128.and ${f64(LN2_HI)} ${k})`,
+            sub(
+              sub(
+                hfsq,
+                add(mul(s, add(hfsq, get(L("x")))), add(`(v128.and ${f64(LN2_LO)} ${k})`, get(L("c")))),
+              ),
+              f,
+            ),
+          ),
+        ),
       ];
     }
     case "sigmoid":

@@ -18,7 +18,7 @@ import { ELEMENTWISE_WASM } from "./elementwise-wasm.generated.js";
 import { type WasmMemory, wasmApi } from "./wasm-api.js";
 
 /** The ops with a wasm kernel. */
-export type ElementwiseOp = "exp" | "tanh" | "sigmoid";
+export type ElementwiseOp = "exp" | "tanh" | "sigmoid" | "softplusNegAbs";
 
 /** Which implementation runs; "auto" picks by length. */
 export type ElementwisePath = "auto" | "js" | "wasm";
@@ -28,7 +28,12 @@ export type ElementwisePath = "auto" | "js" | "wasm";
  * saves (ns per element through the public op, JS/wasm: at 16 tanh 54.6/56.0, exp 39.7/37.7,
  * sigmoid 46.2/42.8; at 24: 58.5/48.7, 28.2/25.5, 28.8/24.2; at 64: 28.1/19.2, 17.3/13.1, 29.1/17.5).
  */
-export const ELEMENTWISE_MIN: Readonly<Record<ElementwiseOp, number>> = { exp: 24, tanh: 24, sigmoid: 24 };
+export const ELEMENTWISE_MIN: Readonly<Record<ElementwiseOp, number>> = {
+  exp: 24,
+  tanh: 24,
+  sigmoid: 24,
+  softplusNegAbs: 24,
+};
 
 let forcedPath: ElementwisePath = "auto";
 
@@ -72,6 +77,7 @@ function loadWasm(): WasmState | null {
         exp: exports.exp as Kernel,
         tanh: exports.tanh as Kernel,
         sigmoid: exports.sigmoid as Kernel,
+        softplusNegAbs: exports.softplusNegAbs as Kernel,
       },
       views: new Map(),
     };

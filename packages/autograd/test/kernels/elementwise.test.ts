@@ -1,8 +1,8 @@
 /**
- * @file Tests of the wasm elementwise kernels (exp, tanh, sigmoid) against Math.*: an ulp bound over
+ * @file Tests of the wasm elementwise kernels (exp, tanh, sigmoid, log(1 + e^−|x|)) against Math.*: an ulp bound over
  * ranges and awkward lengths, exact special values, and that unary() really takes the wasm path.
  */
-import { exp, sigmoid, tanh, tensor } from "@tapegrad/autograd";
+import { exp, sigmoid, sigmoidCrossEntropy, tanh, tensor } from "@tapegrad/autograd";
 import fc from "fast-check";
 import { afterEach, describe, expect, test } from "vitest";
 import {
@@ -18,6 +18,8 @@ const reference: Record<ElementwiseOp, (x: number) => number> = {
   exp: Math.exp,
   tanh: Math.tanh,
   sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  // sigmoidCrossEntropy's tail; both it and the kernel are 1.5 ulp from exact at worst (mpmath)
+  softplusNegAbs: (x) => Math.log1p(Math.exp(-Math.abs(x))),
 };
 const OPS = Object.keys(reference) as ElementwiseOp[];
 
@@ -238,5 +240,36 @@ describe("the checks themselves", () => {
     // σ as e^x/(1+e^x) for every x: ∞/∞ = NaN at x = 800.
     const wrong = Float64Array.from([800], (v) => Math.exp(v) / (1 + Math.exp(v)));
     expect(check("sigmoid", Float64Array.of(800), wrong)).toMatch(/sigmoid\(800\) .*Infinity ulps/);
+  });
+});
+
+describe("sigmoidCrossEntropy takes log(1 + e^−|z|) from the kernel", () => {
+  const z = Float64Array.from({ length: 401 }, (_, i) => -40 + (80 * i) / 400);
+  const y = Float64Array.from({ length: 401 }, (_, i) => i % 2);
+  const formula = (zi: number, yi: number, tail: number): number => Math.max(zi, 0) - zi * yi + tail;
+
+  test("labels of z's shape, or one label: max(z, 0) − z·y + the kernel's tail, bit for bit", () => {
+    const tail = runWasm("softplusNegAbs", z);
+    forceElementwisePath("auto");
+    const full = sigmoidCrossEntropy(tensor(z, { shape: [1, 401] }), tensor(y, { shape: [1, 401] })).data;
+    const one = sigmoidCrossEntropy(tensor(z, { shape: [401] }), 1).data;
+    z.forEach((zi, i) => {
+      expect(Object.is(full[i], formula(zi, y[i]!, tail[i]!))).toBe(true);
+      expect(Object.is(one[i], formula(zi, 1, tail[i]!))).toBe(true);
+    });
+  });
+
+  test("broadcast logits take the JS loop, and agree with the kernel's path within the ulp bound", () => {
+    forceElementwisePath("auto");
+    const zCol = tensor(z.subarray(0, 5), { shape: [5, 1] });
+    const labels = tensor([[0, 1, 1]]);
+    const got = sigmoidCrossEntropy(zCol, labels);
+    expect(got.shape).toEqual([5, 3]);
+    for (let i = 0; i < 5; i++) {
+      for (let j = 0; j < 3; j++) {
+        const want = formula(z[i]!, labels.data[j]!, Math.log1p(Math.exp(-Math.abs(z[i]!))));
+        expect(got.data[i * 3 + j]).toBe(want);
+      }
+    }
   });
 });
