@@ -278,11 +278,14 @@ function work(): string {
   (func (export "work") (param $seq i32) (param $tid i32)
     (local $cur i64) (local $t i32) (local $nb i32) (local $tasks i32) (local $p0 i32) (local $i0 i32)
     (local $v i32) (local $spins i32)
-    (local.set $nb ${p("NB")})
-    (local.set $tasks ${p("TASKS")})
     (block $out (loop $claim
       (local.set $cur (i64.atomic.load (i32.const ${CTL.NEXT})))
       (br_if $out (i32.ne (i32.wrap_i64 (i64.shr_u ${get("cur")} (i64.const 32))) ${get("seq")}))
+      ;; The job's sizes are read only once NEXT carries this job's tag: the main thread retags NEXT
+      ;; before it rewrites them for the next job, so a worker that wakes late for a finished job
+      ;; exits above instead of claiming with the next job's TASKS.
+      (local.set $nb ${p("NB")})
+      (local.set $tasks ${p("TASKS")})
       (local.set $t (i32.wrap_i64 ${get("cur")}))
       (br_if $out (i32.ge_u ${get("t")} ${get("tasks")}))
       (br_if $claim (i64.ne (i64.atomic.rmw.cmpxchg (i32.const ${CTL.NEXT}) ${get("cur")}

@@ -692,18 +692,24 @@ function runJob(st: WasmState, threads: number, job: Layout): void {
     [CTL.DONE, 0],
     [CTL.ERROR, 0],
   ];
-  for (const [addr, value] of params) ctl[I(addr)] = value;
   const seq = (Atomics.load(ctl, I(CTL.SEQ)) + 1) | 0;
+  const tag = BigInt(seq >>> 0) << 32n;
+  // First retag NEXT with the new job and no task left: a worker that wakes late for the previous job
+  // then finds a foreign tag and claims nothing while the parameters below change under it (it used
+  // to claim with the new TASKS, run a mixed-up task and push DONE past TASKS: a hang).
+  Atomics.store(st.next, CTL.NEXT / 8, tag | 0xffffffffn);
+  for (const [addr, value] of params) ctl[I(addr)] = value;
   // NEXT = seq << 32 | 0 is published before SEQ: a worker only claims tasks tagged with its job.
-  Atomics.store(st.next, CTL.NEXT / 8, BigInt(seq >>> 0) << 32n);
+  Atomics.store(st.next, CTL.NEXT / 8, tag);
   Atomics.store(ctl, I(CTL.SEQ), seq);
   Atomics.notify(ctl, I(CTL.SEQ));
 
   st.work(seq, 0);
   // All tasks are claimed now; wait for those still running in workers.
   for (let done = Atomics.load(ctl, I(CTL.DONE)); done !== tasks; done = Atomics.load(ctl, I(CTL.DONE))) {
-    if (Atomics.load(ctl, I(CTL.ERROR)) !== 0) {
-      // A trap in a worker should not happen; if it does, redo the product here and stop using the pool.
+    if (Atomics.load(ctl, I(CTL.ERROR)) !== 0 || done > tasks) {
+      // A trap in a worker, or more tasks done than exist, should not happen; if it does, redo the
+      // product here and stop using the pool.
       poolFailed = true;
       runSingle(st, job);
       return;

@@ -403,6 +403,41 @@ test("an idle worker pool does not keep the process alive", () => {
   expect(performance.now() - t0).toBeLessThan(15_000);
 });
 
+test("20 000 small threaded products in a row: late workers never claim the next job's tasks (no hang)", () => {
+  // Found as a hang of the test suite: a worker woken for a job the main thread had already finished
+  // read the next job's TASKS while NEXT still carried the old tag, claimed, and pushed DONE past TASKS.
+  // Before the fix this script hung in 3 runs of 3; a child process turns a hang into a failure.
+  const gemmUrl = new URL("../../src/kernels/gemm.ts", import.meta.url).href;
+  const script = `
+    const { gemm, forceGemmPath, gemmInfo } = await import(${JSON.stringify(gemmUrl)});
+    forceGemmPath("threads");
+    while (gemmInfo().threads < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    let wrong = 0;
+    for (let r = 0; r < 20000; r++) {
+      const M = 2 + (r % 5), N = 9 + (r % 31), K = 3 + (r % 7);
+      const a = Float64Array.from({ length: M * K }, (_, i) => (i % 7) - 3);
+      const b = Float64Array.from({ length: K * N }, (_, i) => (i % 5) - 2);
+      const out = new Float64Array(M * N);
+      gemm(false, false, M, N, K, a, 0, b, 0, out, 0);
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += a[i * K + k] * b[k * N + j];
+          if (s !== out[i * N + j]) wrong++;
+        }
+    }
+    console.log("wrong", wrong, "threads", gemmInfo().threads);`;
+  const root = fileURLToPath(new URL("../../../..", import.meta.url));
+  const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(child.signal, "the child hung and was killed").toBeNull();
+  expect(child.stderr).toBe("");
+  expect(child.stdout.trim()).toBe("wrong 0 threads 2");
+}, 70_000);
+
 test("the committed wasm matches scripts/gemm-wat.ts (build-wasm --check)", () => {
   const root = fileURLToPath(new URL("../../../..", import.meta.url));
   const child = spawnSync(
