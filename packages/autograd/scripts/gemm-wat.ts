@@ -87,8 +87,10 @@ const minU = (x: string, y: string): string => `(select ${x} ${y} (i32.lt_u ${x}
  * Ap holds, for every k, mr pre-splatted values (16 bytes each); Bp holds nr values (8 bytes each).
  * Pre-splatting A in the packing step lets the inner loop use plain `v128.load offset=…`, which V8
  * folds into the addressing mode; `v128.load64_splat offset=…` would cost a general register per
- * distinct offset (PERF-NOTES). The k loop is deliberately not unrolled: V8 would hoist the loads
- * of the unrolled copies and spill the accumulators.
+ * distinct offset (PERF-NOTES); measured again against an unsplatted A (half the bytes) read with
+ * `v128.load64_splat offset=r·8`: no faster (relaxed 3×6 at 1024³, one thread, 16.8–19.8 against
+ * 19.9–22.1 GFLOP/s). The k loop is deliberately not unrolled: V8 would hoist the loads of the
+ * unrolled copies and spill the accumulators.
  */
 function microKernel(s: GemmKernelSpec): string {
   const halves = s.nr / 2;
