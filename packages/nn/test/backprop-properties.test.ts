@@ -29,13 +29,37 @@ interface Problem {
   Y: Tensor;
 }
 
-const matrix = (rows: number, cols: number, min: number, max: number): fc.Arbitrary<Tensor> =>
+/**
+ * Values in [min, max]. `fc.double` draws uniformly over the doubles' bit patterns, so most of its values are
+ * tiny (|x| < 1e-100) and exact zeros are common: adversarial, and kept for the exact comparisons. With
+ * `uniform`, values are uniform over the interval instead (no bias), which the finite-difference test needs:
+ * there, relu's Z1 must stay away from its kink, and with `fc.double` only 1.5 % of the problems did
+ * (fast-check then gave up on the precondition in about one CI run in a few hundred).
+ */
+const value = (min: number, max: number, uniform: boolean): fc.Arbitrary<number> =>
+  uniform
+    ? fc.noBias(fc.integer({ min: 0, max: 2 ** 30 })).map((u) => min + ((max - min) * u) / 2 ** 30)
+    : fc.double({ min, max, noNaN: true });
+
+const matrix = (
+  rows: number,
+  cols: number,
+  min: number,
+  max: number,
+  uniform = false,
+): fc.Arbitrary<Tensor> =>
   fc
-    .array(fc.double({ min, max, noNaN: true }), { minLength: rows * cols, maxLength: rows * cols })
+    .array(value(min, max, uniform), { minLength: rows * cols, maxLength: rows * cols })
     .map((v) => tensor(Float64Array.from(v), { shape: [rows, cols] }));
 
-/** A network n0-n1-n2 with m examples; sizes may be pinned (e.g. n1 = m for the transposed-A1 bug). */
-const problem = (sizes: { n0?: fc.Arbitrary<number>; n1m?: fc.Arbitrary<[number, number]> } = {}) =>
+/**
+ * A network n0-n1-n2 with m examples; sizes may be pinned (e.g. n1 = m for the transposed-A1 bug);
+ * `uniform` draws every value uniformly from its interval (see `value`).
+ */
+const problem = (
+  sizes: { n0?: fc.Arbitrary<number>; n1m?: fc.Arbitrary<[number, number]> } = {},
+  { uniform = false } = {},
+) =>
   fc
     .tuple(
       sizes.n0 ?? fc.integer({ min: 1, max: 6 }),
@@ -44,12 +68,12 @@ const problem = (sizes: { n0?: fc.Arbitrary<number>; n1m?: fc.Arbitrary<[number,
     .chain(([n0, [n1, m]]) =>
       fc.record({
         params: fc.record({
-          W1: matrix(n1, n0, -1.5, 1.5),
-          b1: matrix(n1, 1, -1, 1),
-          W2: matrix(1, n1, -1.5, 1.5),
-          b2: matrix(1, 1, -1, 1),
+          W1: matrix(n1, n0, -1.5, 1.5, uniform),
+          b1: matrix(n1, 1, -1, 1, uniform),
+          W2: matrix(1, n1, -1.5, 1.5, uniform),
+          b2: matrix(1, 1, -1, 1, uniform),
         }),
-        X: matrix(n0, m, -2, 2),
+        X: matrix(n0, m, -2, 2, uniform),
         Y: fc
           .array(fc.boolean(), { minLength: m, maxLength: m })
           .map((ys) => tensor([ys.map((y) => (y ? 1 : 0))])),
@@ -141,7 +165,7 @@ describe.each(ACTIVATIONS)("activation %s", (activation) => {
 
   test("both == finite differences of computeCost, to 1e-6 relative", () => {
     fc.assert(
-      fc.property(problem(), (p) => {
+      fc.property(problem({}, { uniform: true }), (p) => {
         fc.pre(awayFromKink(p, activation, 1e-4));
         const { cache } = forwardPropagation(p.X, p.params, { activation });
         const manual = backwardPropagation(p.params, cache, p.X, p.Y);
