@@ -74,6 +74,9 @@ export interface Grads {
   db1: Tensor;
 }
 
+/** The four parameter gradients of `Grads` (what `updateParameters` reads): dW1, db1, dW2, db2. */
+export type ParamGrads = Pick<Grads, "dW1" | "db1" | "dW2" | "db2">;
+
 /** Options naming the hidden activation. */
 export interface ActivationOptions {
   /** The hidden activation g; default `"tanh"` (the course). */
@@ -94,6 +97,11 @@ export interface ActivationRule {
   chain: (dA: Tensor, Z1: Tensor, A1: Tensor) => Tensor;
 }
 
+/** An activation without a fused backward: its `chain` is the product dA ⊙ g′ as written. */
+function unfused(g: ActivationRule["g"], gPrime: ActivationRule["gPrime"]): ActivationRule {
+  return { g, gPrime, chain: (dA, Z1, A1) => mul(dA, gPrime(Z1, A1)) };
+}
+
 /**
  * Each hidden activation: g with tape ops (differentiable), g′ written by hand from Z1 and A1 = g(Z1)
  * for the manual backward pass, and dA ⊙ g′ (fused where it can be).
@@ -108,13 +116,12 @@ export const activations: Record<Activation, ActivationRule> = {
     chain: (dA, _Z1, A1) => sigmoidGrad(dA, A1),
   },
   // relu′(z) = [z > 0]; 0 at z = 0, as the tape's relu rule
-  relu: { g: relu, gPrime: (Z1) => greater(Z1, 0), chain: (dA, Z1) => mul(dA, greater(Z1, 0)) },
+  relu: unfused(relu, (Z1) => greater(Z1, 0)),
   // leakyRelu′(z) = 1 for z > 0, else the slope (the tape's `where` sends z = 0 to the slope branch too)
-  leakyRelu: {
-    g: (Z) => where(greater(Z, 0), Z, mul(Z, LEAKY_RELU_SLOPE)),
-    gPrime: (Z1) => where(greater(Z1, 0), 1, LEAKY_RELU_SLOPE),
-    chain: (dA, Z1) => mul(dA, where(greater(Z1, 0), 1, LEAKY_RELU_SLOPE)),
-  },
+  leakyRelu: unfused(
+    (Z) => where(greater(Z, 0), Z, mul(Z, LEAKY_RELU_SLOPE)),
+    (Z1) => where(greater(Z1, 0), 1, LEAKY_RELU_SLOPE),
+  ),
 };
 
 /** Throw unless `activation` is one of the four names. */
@@ -398,7 +405,7 @@ export function autogradBackward(
 
 // ---------------------------------------------------------------- update, training, prediction
 
-function update(params: Params, grads: Grads, learningRate: number): Params {
+function update(params: Params, grads: ParamGrads, learningRate: number): Params {
   // θ ← θ − α·dθ (the notes print α·θ: a typo)
   return {
     W1: sub(params.W1, mul(learningRate, grads.dW1)),
@@ -410,17 +417,17 @@ function update(params: Params, grads: Grads, learningRate: number): Params {
 
 /**
  * The course's `update_parameters`: θ ← θ − α·dθ for each of W1, b1, W2, b2 (new tensors; the inputs are
- * not modified). Untaped.
+ * not modified). Untaped. Reads only dW1, db1, dW2, db2, so `Grads` or gradients from `valueAndGrad` do.
  * @throws Error if a key is missing, a gradient's shape differs from its parameter's, or α is not finite.
  */
-export function updateParameters(params: Params, grads: Grads, learningRate = 1.2): Params {
+export function updateParameters(params: Params, grads: ParamGrads, learningRate = 1.2): Params {
   const fn = "updateParameters";
   checkParams(fn, params);
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate)) {
     throw new Error(`${fn}: learningRate must be a finite number, got ${String(learningRate)}`);
   }
   for (const key of PARAM_NAMES) {
-    const dKey = `d${key}` as keyof Grads;
+    const dKey = `d${key}` as keyof ParamGrads;
     const g = grads?.[dKey];
     checkMatrix(fn, `grads.${dKey}`, g);
     const p = params[key];

@@ -43,6 +43,7 @@ export {
   layerSizes,
   type NnModelOptions,
   nnModel,
+  type ParamGrads,
   type Params,
   predict,
   updateParameters,

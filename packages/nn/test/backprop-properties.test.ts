@@ -34,7 +34,8 @@ interface Problem {
  * tiny (|x| < 1e-100) and exact zeros are common: adversarial, and kept for the exact comparisons. With
  * `uniform`, values are uniform over the interval instead (no bias), which the finite-difference test needs:
  * there, relu's Z1 must stay away from its kink, and with `fc.double` only 1.5 % of the problems did
- * (fast-check then gave up on the precondition in about one CI run in a few hundred).
+ * (fast-check then gave up on the precondition in about one CI run in a few hundred); uniformly, 88 % of
+ * relu problems are off the kink and unsaturated (3000 samples).
  */
 const value = (min: number, max: number, uniform: boolean): fc.Arbitrary<number> =>
   uniform
@@ -144,6 +145,14 @@ function agree(a: Tensor, b: Tensor, rtol: number, atol: number): boolean {
   return norm(sub(a, b)) <= rtol * (norm(a) + norm(b)) + atol;
 }
 
+/**
+ * Keep the output away from saturation: the course's cost takes log(1 − A2), and with 1 − A2 ≈ 1e-5 the
+ * rounding of A2 (1e-16) becomes 1e-11 in the cost, 1e-6 after dividing by a 1e-5 step — finite
+ * differences noise, not a gradient error (relu's unbounded A1 reaches Z2 ≈ 12 on uniform inputs).
+ */
+const unsaturated = ({ params, X }: Problem, activation: Activation, gap: number): boolean =>
+  forwardPropagation(X, params, { activation }).A2.data.every((a) => a > gap && a < 1 - gap);
+
 /** Keep relu and leakyRelu away from their kink, where finite differences straddle two slopes. */
 const awayFromKink = ({ params, X }: Problem, activation: Activation, gap: number): boolean =>
   activation === "tanh" ||
@@ -166,7 +175,7 @@ describe.each(ACTIVATIONS)("activation %s", (activation) => {
   test("both == finite differences of computeCost, to 1e-6 relative", () => {
     fc.assert(
       fc.property(problem({}, { uniform: true }), (p) => {
-        fc.pre(awayFromKink(p, activation, 1e-4));
+        fc.pre(awayFromKink(p, activation, 1e-4) && unsaturated(p, activation, 1e-3));
         const { cache } = forwardPropagation(p.X, p.params, { activation });
         const manual = backwardPropagation(p.params, cache, p.X, p.Y);
         const tape = autogradBackward(p.params, p.X, p.Y, { activation });
@@ -346,7 +355,7 @@ describe("the update θ ← θ − α·dθ", () => {
   const updateCases = problem().chain((p) =>
     fc.tuple(fc.constant(p), fc.double({ min: 0.01, max: 2, noNaN: true })),
   );
-  const isGradientStep = (update: typeof updateParameters) =>
+  const isGradientStep = (update: (params: Params, grads: Grads, learningRate: number) => Params) =>
     fc.property(updateCases, ([{ params, X, Y }, lr]) => {
       const grads = autogradBackward(params, X, Y);
       const next = update(params, grads, lr);

@@ -1,18 +1,16 @@
 /**
  * @file tapegrad under test: the autograd path (the network and its cost J written with tapegrad's ops,
  * `valueAndGrad` differentiates J, as the tfjs and jax-js runners do with their own libraries) and the six
- * hand-written equations of @tapegrad/nn (`backwardPropagation`), both followed by the SGD step; plus its
+ * hand-written equations of @tapegrad/nn (`backwardPropagation`), both followed by `updateParameters`; plus its
  * matrix multiply and the check that both paths agree.
  */
 import {
   addmm,
   div,
   matmul,
-  mul,
   noGrad,
   relativeDifference,
   sigmoidCrossEntropy,
-  sub,
   sum,
   Tensor,
   tanh,
@@ -23,6 +21,7 @@ import {
   computeCost,
   forwardPropagation,
   type Grads,
+  type ParamGrads,
   type Params,
   updateParameters,
 } from "@tapegrad/nn";
@@ -47,9 +46,6 @@ function tensorsOf(problem: Problem): { X: Tensor; Y: Tensor; params: Params } {
   };
 }
 
-/** The four parameter gradients, named as the course names them. */
-type ParamGrads = Pick<Grads, "dW1" | "db1" | "dW2" | "db2">;
-
 /**
  * The autograd path's gradients: J = −(1/m) Σ [Y log A2 + (1 − Y) log(1 − A2)] with A2 = σ(Z2), written
  * as a user of the tape writes it — the loss on the logits Z2 (`sigmoidCrossEntropy`, one op) — and
@@ -61,16 +57,6 @@ export function tapeGrads(params: Params, X: Tensor, Y: Tensor): ParamGrads {
     div(sum(sigmoidCrossEntropy(addmm(b2, W2, tanh(addmm(b1, W1, X))), Y)), m);
   const [, [dW1, db1, dW2, db2]] = valueAndGrad(J, [0, 1, 2, 3])(params.W1, params.b1, params.W2, params.b2);
   return { dW1: dW1!, db1: db1!, dW2: dW2!, db2: db2! };
-}
-
-/** θ − α·dθ for the four parameters (untaped): the SGD step of the tape path. */
-function sgdStep(params: Params, grads: ParamGrads): Params {
-  return noGrad(() => ({
-    W1: sub(params.W1, mul(LEARNING_RATE, grads.dW1)),
-    b1: sub(params.b1, mul(LEARNING_RATE, grads.db1)),
-    W2: sub(params.W2, mul(LEARNING_RATE, grads.dW2)),
-    b2: sub(params.b2, mul(LEARNING_RATE, grads.db2)),
-  }));
 }
 
 /** The six equations' gradients: forward, cost (as the course's loop computes it), backward. */
@@ -94,14 +80,16 @@ function runner(problem: Problem, train: (params: Params, X: Tensor, Y: Tensor) 
 
 /**
  * The autograd path: `valueAndGrad` of J (recorded on the tape, one backward walk) with respect to the
- * four parameters, then θ − α·dθ — the work the tfjs (`variableGrads`) and jax-js (`valueAndGrad`) runners do.
+ * four parameters, then θ − α·dθ (`updateParameters`) — the work the tfjs (`variableGrads`) and jax-js
+ * (`valueAndGrad`) runners do.
  */
 export const tapegradAutograd: Implementation = {
   id: "tapegrad-autograd",
-  label: "tapegrad, tape backward (valueAndGrad of J + SGD step)",
+  label: "tapegrad, tape backward (valueAndGrad of J + updateParameters)",
   dtype: "float64",
   tapegrad: true,
-  createRunner: (problem) => runner(problem, (params, X, Y) => sgdStep(params, tapeGrads(params, X, Y))),
+  createRunner: (problem) =>
+    runner(problem, (params, X, Y) => updateParameters(params, tapeGrads(params, X, Y), LEARNING_RATE)),
 };
 
 /** The six-equation path: forwardPropagation, computeCost, backwardPropagation, updateParameters, untaped. */
@@ -158,7 +146,7 @@ export function comparePaths(
     for (const key of ["dW1", "db1", "dW2", "db2"] as const) {
       worst[key] = Math.max(worst[key], relativeDifference(tape[key], hand[key]));
     }
-    params = sgdStep(params, tape);
+    params = updateParameters(params, tape, LEARNING_RATE);
   }
   return { relativeDifference: worst, max: Math.max(...Object.values(worst)) };
 }
