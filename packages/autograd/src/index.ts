@@ -3,6 +3,14 @@
  * @packageDocumentation
  */
 export { AnomalyError, detectAnomaly, isAnomalyEnabled } from "./anomaly.js";
+export {
+  type CheckDerivationOptions,
+  checkDerivation,
+  type DerivationEquation,
+  type DerivationInputs,
+  type DerivationReport,
+  type NameFn,
+} from "./check-derivation.js";
 export { type CustomOpDefinition, defineOp } from "./custom-op.js";
 export { type DiagnoseContext, diagnoseMismatch } from "./diagnose.js";
 export { enableGrad, isGradEnabled, noGrad } from "./grad-mode.js";
