@@ -342,7 +342,8 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
   for (const node of nodes) {
     for (const x of node.inputs) for (const d of x.shape) sizes.add(d);
     const attrs = node.attrs as { axes?: unknown } | undefined;
-    if (node.rule.name === "sum" && attrs !== undefined && Array.isArray(attrs.axes)) {
+    // One-axis sums only (a mean, softmax or logsumexp along an axis); a full sum has no direction.
+    if (node.rule.name === "sum" && Array.isArray(attrs?.axes) && attrs.axes.length === 1) {
       reductions.push({ shape: node.inputs[0]!.shape, axes: attrs.axes as number[] });
     }
   }

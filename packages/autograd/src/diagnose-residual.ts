@@ -196,7 +196,8 @@ export function diagnoseResidual(
         const right = softmax2d(of.value.data, rows, cols, a);
         const wrong = softmax2d(of.value.data, rows, cols, 1 - a);
         const diff = right.map((v, i) => v - wrong[i]!);
-        if (fitMultiple(r, diff, rNorm).fits) {
+        const { k, fits } = fitMultiple(r, diff, rNorm);
+        if (fits && k > 0) {
           return `${name}: a softmax (or logsumexp, or mean) over axis ${1 - a} where the forward's is over axis ${a} — the other axis? (${E} − ${R} ∝ softmax(${of.name}, axis ${a}) − softmax(${of.name}, axis ${1 - a}))`;
         }
       }
