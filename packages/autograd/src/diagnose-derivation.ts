@@ -57,7 +57,7 @@ function activationSlip(R: Float64Array, E: Float64Array, ctx: DerivationContext
   const rg = R.map((r, i) => r * gPrime(Z[i]!, A[i]!));
   const ea = E.map((e, i) => e * A[i]!);
   if (fits(rg, ea)) {
-    return `${ctx.name}: it multiplies by the activation ${op}(${ctx.of.name}) where its derivative ${op}′(${ctx.of.name}) belongs (g for g′, the notes' own typo)`;
+    return `${ctx.name}: it multiplies by the activation ${op}(${ctx.of.name}) where its derivative ${op}′(${ctx.of.name}) belongs (g for g′)`;
   }
   // returned = u ⊙ h′(Z) for another activation h: the backward's activation is not the forward's.
   for (const [other, hPrime] of Object.entries(derivatives)) {

@@ -78,10 +78,11 @@ function fitPerLine(r: Float64Array, v: ArrayLike<number> | null, shape: readonl
 
 /** `0.25 (= 1/4)` when a value is 1/size for one of the sizes. */
 function withFraction(v: number, sizes: readonly number[]): string {
+  const sign = v < 0 ? "−" : "";
   for (const m of sizes)
     if (m > 1 && Math.abs(Math.abs(v) * m - 1) <= 1e-6)
-      return `${formatNumber(v)} (= ${v < 0 ? "−" : ""}1/${m})`;
-  return formatNumber(v);
+      return `${sign}${formatNumber(Math.abs(v))} (= ${sign}1/${m})`;
+  return `${sign}${formatNumber(Math.abs(v))}`;
 }
 
 /** softmax of a 2-D array along `axis`. */

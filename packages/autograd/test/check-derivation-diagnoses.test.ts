@@ -137,7 +137,7 @@ describe("softmax–cross-entropy: the −1 at the true class, and the softmax's
     expect(checkDerivation(fwd, inputs, back("none")).ok).toBe(true));
   test("without the −1 at the true class: one element per row", () => {
     expect(onlyFailure(checkDerivation(fwd, inputs, back("onehot"))).diagnosis).toContain(
-      "dZ: a term at one element per row is missing: the −1 at the true class (softmax − onehot(y))? (expected − returned = -0.25 (= −1/4) at one element of each row)",
+      "dZ: a term at one element per row is missing: the −1 at the true class (softmax − onehot(y))? (expected − returned = −0.25 (= −1/4) at one element of each row)",
     );
   });
   test("column layout (classes × examples): one element per column", () => {
@@ -247,9 +247,7 @@ describe("activations", () => {
           back((_z, a) => a),
         ),
       ).diagnosis,
-    ).toBe(
-      "dZ1: it multiplies by the activation tanh(Z1) where its derivative tanh′(Z1) belongs (g for g′, the notes' own typo)",
-    );
+    ).toBe("dZ1: it multiplies by the activation tanh(Z1) where its derivative tanh′(Z1) belongs (g for g′)");
     expect(
       onlyFailure(
         checkDerivation(
