@@ -9,12 +9,13 @@
  * downstream of it, composed through the unnamed ops in between; paths that reach J without passing a
  * returned quantity (an L2 term) carry the tape's own cotangent, and a path through a returned quantity is
  * counted only there (the replacement discards the tape's value). One wrong line fails only its equation.
+ * A returned gradient with NaN or ±Infinity is not passed on (the lines upstream get the tape's value).
  */
 
 import { formatNumber, relativeDifferenceOf } from "./diagnose.js";
 import { type DerivationContext, diagnoseDerivation } from "./diagnose-derivation.js";
 import { enableGrad, noGrad } from "./grad-mode.js";
-import { add, mul, ones, sum, zeros } from "./ops/index.js";
+import { add, div, mul, ones, sum, zeros } from "./ops/index.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { runBackward, type TapeNode } from "./tape.js";
 import { Tensor } from "./tensor.js";
@@ -111,7 +112,7 @@ interface Quantity {
  *   the order of the returned record).
  * @throws Error starting with `checkDerivation:` for a returned key that names nothing, a gradient of the
  *   wrong shape (both shapes named), a forward that does not return a scalar, a name used twice, a bad
- *   scale, or when the forward or the backward throws.
+ *   scale, or when the forward or the backward throws (the message then follows).
  * @example
  * const report = checkDerivation(
  *   (p, name) => { const Z = name("Z", add(matmul(p.W, X), p.b)); return mean(square(sub(Z, Y))); },
@@ -181,6 +182,9 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
   let J: unknown;
   try {
     J = enableGrad(() => forward(p as I, name));
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Error(msg.startsWith(FN) ? msg : `${FN}: the forward threw: ${msg}`);
   } finally {
     forwardDone = true;
   }
@@ -296,7 +300,7 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
 
   // The localised sweep (file comment). A returned quantity that does not reach J still passes its
   // gradient on: J' = J + Σ ⟨c, Y⟩ over those, whose own expected gradient stays 0.
-  const cotangent = returned.map((r) => noGrad(() => mul(r.g, 1 / r.scale)));
+  const cotangent = returned.map((r) => noGrad(() => div(r.g, r.scale)));
   const recorded = new Map<Tensor, Tensor>();
   const removers: (() => void)[] = [];
   let root: Tensor = J;
@@ -305,7 +309,8 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
     removers.push(
       r.q.t.registerHook((g) => {
         recorded.set(r.q.t, g);
-        return cotangent[i]!;
+        // An unusable gradient (NaN, ±Infinity) is not passed on: upstream lines get the tape's value.
+        return r.g.data.every(Number.isFinite) ? cotangent[i]! : undefined;
       }),
     );
     if (!reachesJ(r.q.t)) root = enableGrad(() => add(root, sum(mul(r.q.t, cotangent[i]!))));

@@ -132,6 +132,22 @@ describe("checkDerivation on the course's network", () => {
     expect(text).toMatch(/✓ dZ1 +\[4, 5\]/);
   });
 
+  test("a NaN in dZ2 fails dZ2 only: the lines upstream get the tape's value instead", () => {
+    const report = checkDerivation(
+      forward,
+      params,
+      (v: V) => {
+        const grads = sixEquations()(v);
+        const dZ2 = grads.dZ2.mul(1);
+        dZ2.data[0] = Number.NaN;
+        return { ...grads, dZ2 };
+      },
+      { scale },
+    );
+    expect(report.equations.filter((e) => !e.ok).map((e) => e.name)).toEqual(["dZ2"]);
+    expect(report.equations[0]!.diagnosis).toContain("dZ2: the returned gradient has NaN at [0, 0]");
+  });
+
   test("without scale, the course's dZ2 is named as m·∂J/∂Z2", () => {
     const report = checkDerivation(forward, params, (v: V) => ({ dZ2: sub(v.A2, Y) }));
     expect(report.equations[0]!.diagnosis).toBe(
