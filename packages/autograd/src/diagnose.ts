@@ -41,11 +41,6 @@ export function markFiniteDifference(numeric: Tensor, noise: Float64Array): void
   finiteDifferenceNoise.set(numeric, noise);
 }
 
-/** The recorded per-element finite-difference noise of `numeric`, if it came from `numericGradient`. */
-export function finiteDifferenceNoiseOf(numeric: Tensor): Float64Array | undefined {
-  return finiteDifferenceNoise.get(numeric);
-}
-
 /** Below this relative difference the two gradients agree and there is nothing to diagnose. */
 const AGREE = 1e-7;
 /** A pattern "fits" when the transformed numeric gradient matches the analytic one this well. */
