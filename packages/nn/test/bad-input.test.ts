@@ -148,8 +148,8 @@ const autogradCases: Case[] = [
     "checkDerivation",
     () =>
       ag.checkDerivation(
-        (p) => ag.sum(p.W!),
-        [m(1, 2)] as never,
+        (p: ag.DerivationInputs) => ag.sum(p.W!),
+        [m(1, 2)] as unknown as ag.DerivationInputs,
         () => ({}),
       ),
     ["inputs", "an array"],
