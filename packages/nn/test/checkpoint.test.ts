@@ -840,7 +840,7 @@ describe("atomic writes: a writer killed mid-write", () => {
     if (pauseAfterWrites !== undefined) args.push(String(pauseAfterWrites));
     const child: ChildProcess = spawn(
       process.execPath,
-      ["--conditions=source", "--import", "tsx", fixture("write-checkpoint.ts"), ...args],
+      ["--import", "tsx", fixture("write-checkpoint.ts"), ...args],
       { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "pipe"] },
     );
     writers.push(child);
