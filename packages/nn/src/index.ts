@@ -21,11 +21,10 @@ export {
   loadNpy,
   loadParameters,
   loadSafetensors,
-  type SafetensorsContents,
   type SaveParametersOptions,
   saveNpy,
   saveParameters,
-} from "./checkpoint.js";
+} from "./checkpoint-files.js";
 export {
   type Activation,
   type ActivationOptions,
@@ -62,5 +61,7 @@ export {
 export { GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh } from "./layers.js";
 export { bceLoss, bceWithLogitsLoss, crossEntropyLoss, mseLoss } from "./losses.js";
 export { Module } from "./module.js";
+export { decodeNpy, encodeNpy } from "./npy.js";
 export { Adam, type AdamOptions, Optimizer, SGD, type SGDOptions } from "./optim.js";
+export { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from "./safetensors.js";
 export { TwoLayerNet } from "./two-layer-net.js";
