@@ -35,6 +35,7 @@ export {
   type Cache,
   computeCost,
   costTensor,
+  costTerm,
   forwardPropagation,
   type Grads,
   initializeParameters,

@@ -51,7 +51,7 @@ describe("safetensors bytes", () => {
 
   it("accepts an ArrayBuffer (what fetch's arrayBuffer() gives) and a view into a larger buffer", () => {
     const file = bytesOf("reference-mixed.safetensors");
-    const buffer = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength);
+    const buffer = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
     expectSameBits(decodeSafetensors(buffer).tensors.w64!, tensor([[1.5, -2]]));
     // odd offset: the data is not aligned for a Float64Array view, the decoder must copy
     const padded = new Uint8Array(file.byteLength + 3);
