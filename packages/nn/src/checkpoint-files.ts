@@ -61,7 +61,7 @@ function nodeModules(op: string, bytesApi: string): NodeModules {
   if (proc === undefined || fs === undefined || path === undefined) {
     const saving = op.startsWith("save");
     throw new Error(
-      `${op}: ${saving ? "writing" : "reading"} files needs Node.js; in a browser use ${bytesApi} and ${saving ? "save the bytes yourself" : "give it the bytes you fetched"} (Node.js ≥ 20.16 provides process.getBuiltinModule)`,
+      `${op}: ${saving ? "writing" : "reading"} files needs Node.js; in a browser use ${bytesApi} and ${saving ? "save the bytes yourself" : "give it the bytes you fetched"} (Node.js ≥ 20.16)`,
     );
   }
   return { fs, path, pid: proc.pid };

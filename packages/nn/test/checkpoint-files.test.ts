@@ -4,7 +4,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Tensor, tensor } from "@tapegrad/autograd";
@@ -73,6 +73,34 @@ describe("without Node's modules (a browser)", () => {
     expect(readdirSync(dir)).not.toContain("never.safetensors");
     saveParameters(join(dir, "now.safetensors"), { w: tensor([1]) });
     expect(loadParameters(join(dir, "now.safetensors")).w!.data[0]).toBe(1);
+  });
+});
+
+describe("browser-safe sources", () => {
+  // What a browser bundler or a tsc without @types/node would trip over, outside comments.
+  const nodeOnly = (source: string): string[] =>
+    source
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .split("\n")
+      .map((line) => line.replace(/\/\/.*$/, ""))
+      .filter((line) =>
+        /from\s+["']node:|import\(["']node:|\bBuffer\b|(?<![.?]\s*)\bprocess\b(?!\?:)/.test(line),
+      );
+
+  it("no file of packages/nn/src imports node: modules or uses the Buffer or process globals", () => {
+    const src = fileURLToPath(new URL("../src/", import.meta.url));
+    const files = readdirSync(src).filter((f) => f.endsWith(".ts"));
+    expect(files).toContain("checkpoint-files.ts");
+    for (const f of files) expect(nodeOnly(readFileSync(join(src, f), "utf8")), f).toEqual([]);
+  });
+
+  it("the scan finds each kind of Node-only use (planted)", () => {
+    expect(nodeOnly('import { readFileSync } from "node:fs";')).toHaveLength(1);
+    expect(nodeOnly('const os = await import("node:os");')).toHaveLength(1);
+    expect(nodeOnly("const b = Buffer.from(s);")).toHaveLength(1);
+    expect(nodeOnly("const id = process.pid;")).toHaveLength(1);
+    expect(nodeOnly("/** Buffer, process, node:fs in a comment */ // process.pid")).toEqual([]);
+    expect(nodeOnly("const proc = (globalThis as { process?: P }).process;")).toEqual([]);
   });
 });
 
