@@ -2,8 +2,10 @@
  * @file The course's one-hidden-layer network ("Gradient Descent for Neural Networks"), column layout:
  * X is (n0, m) — one example per column — W1 (n1, n0), b1 (n1, 1), W2 (n2, n1), b2 (n2, 1).
  *
- * Gradients are computed twice: `backwardPropagation` writes the six backward equations by hand with the
- * course's names, `autogradBackward` lets the tape differentiate the cost. `checkBackprop` compares them.
+ * The course's API, each function checking its input once: the equations themselves (forward, the six
+ * backward equations, the update) are in six-equations.ts. Gradients are computed twice:
+ * `backwardPropagation` runs the six equations written by hand with the course's names, `autogradBackward`
+ * lets the tape differentiate the cost. `checkBackprop` compares them.
  */
 import {
   add,
@@ -218,7 +220,8 @@ function checkCache(fn: string, cache: unknown, params: Params, m: number): asse
 }
 
 /**
- * The course's `backward_propagation`: the six equations written by hand, with the course's names.
+ * The course's `backward_propagation`: the six equations written by hand, with the course's names
+ * (`sixEquations` in six-equations.ts), after checking that params, cache, X and Y fit together.
  * ```
  * dZ2 = A2 − Y                 dW2 = (1/m) dZ2·A1ᵀ     db2 = (1/m) Σ dZ2 (over examples, keepdims)
  * dZ1 = W2ᵀdZ2 ⊙ g′(Z1)        dW1 = (1/m) dZ1·Xᵀ      db1 = (1/m) Σ dZ1 (keepdims)
