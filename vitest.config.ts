@@ -1,12 +1,11 @@
 import { defineConfig } from "vitest/config";
 
-// Tests run against the TypeScript sources: the "source" export condition maps each
-// workspace package to its src/ (the published packages resolve to dist/ instead).
+// The workspace packages export their TypeScript sources (see the README, "Use tapegrad from your own
+// workspace package"), so tests run against src/ with no build and no special resolve conditions.
 export default defineConfig({
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"] } },
   test: {
     include: ["packages/**/test/**/*.test.ts"],
+    setupFiles: ["./test-support/all-close.ts"],
     testTimeout: 60_000,
   },
 });

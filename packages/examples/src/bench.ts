@@ -5,7 +5,7 @@
  * (jit, wasm device), all measured interleaved in one run; plus matmul GFLOP/s for the three transpose
  * layouts. Checks correctness before timing, prints a table and writes bench-results.json.
  *
- * Usage: `tsx --conditions=source src/bench.ts [--quick]` (or `BENCH_QUICK=1`): --quick measures only S and
+ * Usage: `tsx src/bench.ts [--quick]` (or `BENCH_QUICK=1`): --quick measures only S and
  * M with one or two samples and a 256 matmul, in seconds.
  */
 import { writeFileSync } from "node:fs";

@@ -4,7 +4,7 @@
  * activation of the course's flower classifier; (2) a layer composed from autograd ops — layer
  * normalisation — as a `Module`, checked the same way and trained in a batch-first model with Adam.
  *
- * Usage: `tsx --conditions=source src/custom-layer.ts [--quick]`.
+ * Usage: `tsx src/custom-layer.ts [--quick]`.
  */
 import {
   add,

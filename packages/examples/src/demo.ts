@@ -3,7 +3,7 @@
  * baseline, a backprop check, the 4-hidden-unit network trained with the six hand-written equations, the
  * hidden-layer-size sweep, and SVG pictures of the decision boundaries and the cost curve.
  *
- * Usage: `tsx --conditions=source src/demo.ts [--quick] [--out DIR]`.
+ * Usage: `tsx src/demo.ts [--quick] [--out DIR]`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";

@@ -3,7 +3,7 @@
  * a 3-layer network whose hand-written backward has two planted bugs, and the two typos of the course
  * notes (dZ1 with g instead of g′; the update with α·w instead of α·dw) caught and explained.
  *
- * Usage: `tsx --conditions=source src/gradient-check.ts`.
+ * Usage: `tsx src/gradient-check.ts`.
  */
 import {
   add,

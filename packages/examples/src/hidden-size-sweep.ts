@@ -130,12 +130,11 @@ export async function runSweep(
 
 /**
  * A worker running sweep-worker.ts. Workers do not inherit tsx's TypeScript loader, so the worker first
- * registers it (tsx's API) and then imports the TypeScript file; `--conditions=source` makes the workspace
- * packages resolve to their sources there too.
+ * registers it (tsx's API) and then imports the TypeScript file.
  */
 function startWorker(): Worker {
   const tsxApi = import.meta.resolve("tsx/esm/api");
   const entry = new URL("./sweep-worker.ts", import.meta.url).href;
   const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, execArgv: ["--conditions=source"] });
+  return new Worker(code, { eval: true });
 }

@@ -3,7 +3,7 @@
  * (10 000 images, offline once installed), a 784-h-1 network in the course's column layout
  * (`TwoLayerNet`), trained on minibatches of columns picked with `take`, test accuracy at the end.
  *
- * Usage: `tsx --conditions=source src/mnist-binary.ts [--quick] [--digit 3]`.
+ * Usage: `tsx src/mnist-binary.ts [--quick] [--digit 3]`.
  */
 import { greater, noGrad, RandomState, Tensor, take } from "@tapegrad/autograd";
 import { Adam, bceLoss, TwoLayerNet } from "@tapegrad/nn";

@@ -9,7 +9,7 @@ export const EXAMPLES_DIR = fileURLToPath(new URL("..", import.meta.url));
 /** Run a TypeScript program the way `pnpm demo` does (tsx, source condition); returns its exit code and output. */
 export function runTsx(file: string, args: readonly string[], cwd = EXAMPLES_DIR) {
   const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
-  const r = spawnSync(process.execPath, [tsxCli, "--conditions=source", file, ...args], {
+  const r = spawnSync(process.execPath, [tsxCli, file, ...args], {
     cwd,
     encoding: "utf8",
     env: { ...process.env, INIT_CWD: cwd, FORCE_COLOR: "0" },

@@ -2,80 +2,58 @@
  * @file The course's one-hidden-layer network ("Gradient Descent for Neural Networks"), column layout:
  * X is (n0, m) — one example per column — W1 (n1, n0), b1 (n1, 1), W2 (n2, n1), b2 (n2, 1).
  *
- * Gradients are computed twice: `backwardPropagation` writes the six backward equations by hand with the
- * course's names, `autogradBackward` lets the tape differentiate the cost. `checkBackprop` compares them.
+ * The course's API, each function checking its input once: the equations themselves (forward, the six
+ * backward equations, the update) are in six-equations.ts. Gradients are computed twice:
+ * `backwardPropagation` runs the six equations written by hand with the course's names, `autogradBackward`
+ * lets the tape differentiate the cost. `checkBackprop` compares them.
  */
 import {
   add,
-  addmm,
   detectAnomaly,
   div,
   enableGrad,
   formatShape,
   greater,
   log,
-  matmul,
   mul,
   neg,
   noGrad,
   pairwiseSum,
   RandomState,
-  relu,
-  sigmoid,
   sigmoidCrossEntropy,
-  sigmoidGrad,
-  square,
   sub,
   sum,
   Tensor,
-  tanh,
-  tanhGrad,
-  where,
   zeros,
 } from "@tapegrad/autograd";
-import { checkFinite, checkMatrix, checkParams, checkXY, PARAM_NAMES } from "./validate.js";
+import { expectFinite, expectInteger, expectNumber, expectOneOf } from "@tapegrad/autograd/validate";
+import {
+  type Activation,
+  activations,
+  type Cache,
+  forwardEquations,
+  type Grads,
+  gradientDescentStep,
+  type ParamGrads,
+  type Params,
+  sixEquations,
+} from "./six-equations.js";
+import { checkMatrix, checkParams, checkXY, PARAM_NAMES } from "./validate.js";
 
-/** The hidden-layer activation g: the course uses tanh. */
-export type Activation = "tanh" | "relu" | "sigmoid" | "leakyRelu";
+// The course's vocabulary lives in six-equations.ts; its public half is re-exported from here, where the
+// course's API (and check-backprop.ts, two-layer-net.ts) import it.
+export {
+  type Activation,
+  type ActivationRule,
+  activations,
+  type Cache,
+  type Grads,
+  LEAKY_RELU_SLOPE,
+  type ParamGrads,
+  type Params,
+} from "./six-equations.js";
 
-/** The negative slope of the `"leakyRelu"` activation: g(z) = z for z > 0, 0.01·z otherwise. */
-export const LEAKY_RELU_SLOPE = 0.01;
-
-/** The parameters of the network, in the course's shapes: W1 (nH, nX), b1 (nH, 1), W2 (nY, nH), b2 (nY, 1). */
-export interface Params {
-  W1: Tensor;
-  b1: Tensor;
-  W2: Tensor;
-  b2: Tensor;
-}
-
-/**
- * What forward propagation keeps for the backward pass, each (units, m). `activation` records which g made
- * A1 from Z1, so that `backwardPropagation` uses the matching g′ (optional: a hand-built cache means tanh).
- */
-export interface Cache {
-  Z1: Tensor;
-  A1: Tensor;
-  Z2: Tensor;
-  A2: Tensor;
-  activation?: Activation;
-}
-
-/**
- * The gradients, named as in the course. dW1, db1, dW2, db2 are ∂J/∂θ (shaped like θ); dZ2 and dZ1 follow
- * the course's convention dZ = m·∂J/∂Z (so dZ2 = A2 − Y although J carries a 1/m), each (units, m).
- */
-export interface Grads {
-  dZ2: Tensor;
-  dW2: Tensor;
-  db2: Tensor;
-  dZ1: Tensor;
-  dW1: Tensor;
-  db1: Tensor;
-}
-
-/** The four parameter gradients of `Grads` (what `updateParameters` reads): dW1, db1, dW2, db2. */
-export type ParamGrads = Pick<Grads, "dW1" | "db1" | "dW2" | "db2">;
+const ACTIVATION_NAMES = Object.keys(activations) as Activation[];
 
 /** Options naming the hidden activation. */
 export interface ActivationOptions {
@@ -83,57 +61,9 @@ export interface ActivationOptions {
   activation?: Activation;
 }
 
-/** One hidden activation of the course network, as `activations` lists them. */
-export interface ActivationRule {
-  /** g, with tape ops (differentiable). */
-  g: (Z: Tensor) => Tensor;
-  /** g′(Z1), written by hand from Z1 and A1 = g(Z1). */
-  gPrime: (Z1: Tensor, A1: Tensor) => Tensor;
-  /**
-   * dA ⊙ g′(Z1): equation (4)'s product. For tanh and sigmoid it is one fused pass (`tanhGrad`,
-   * `sigmoidGrad`) that rounds exactly as `mul(dA, gPrime(Z1, A1))`, with two passes and two
-   * allocations less; for the others it is that product.
-   */
-  chain: (dA: Tensor, Z1: Tensor, A1: Tensor) => Tensor;
-}
-
-/** An activation without a fused backward: its `chain` is the product dA ⊙ g′ as written. */
-function unfused(g: ActivationRule["g"], gPrime: ActivationRule["gPrime"]): ActivationRule {
-  return { g, gPrime, chain: (dA, Z1, A1) => mul(dA, gPrime(Z1, A1)) };
-}
-
-/**
- * Each hidden activation: g with tape ops (differentiable), g′ written by hand from Z1 and A1 = g(Z1)
- * for the manual backward pass, and dA ⊙ g′ (fused where it can be).
- */
-export const activations: Record<Activation, ActivationRule> = {
-  // tanh′(z) = 1 − tanh²(z) = 1 − A1², exactly the course's `1 - np.power(A1, 2)`
-  tanh: { g: tanh, gPrime: (_Z1, A1) => sub(1, square(A1)), chain: (dA, _Z1, A1) => tanhGrad(dA, A1) },
-  // σ′(z) = σ(z)(1 − σ(z)) = A1 ⊙ (1 − A1)
-  sigmoid: {
-    g: sigmoid,
-    gPrime: (_Z1, A1) => mul(A1, sub(1, A1)),
-    chain: (dA, _Z1, A1) => sigmoidGrad(dA, A1),
-  },
-  // relu′(z) = [z > 0]; 0 at z = 0, as the tape's relu rule
-  relu: unfused(relu, (Z1) => greater(Z1, 0)),
-  // leakyRelu′(z) = 1 for z > 0, else the slope (the tape's `where` sends z = 0 to the slope branch too)
-  leakyRelu: unfused(
-    (Z) => where(greater(Z, 0), Z, mul(Z, LEAKY_RELU_SLOPE)),
-    (Z1) => where(greater(Z1, 0), 1, LEAKY_RELU_SLOPE),
-  ),
-};
-
-/** Throw unless `activation` is one of the four names. */
+/** Throw unless `activation` is one of the four names (`tanh`, `relu`, `sigmoid`, `leakyRelu`); returns it. */
 export function checkActivation(fn: string, activation: unknown): Activation {
-  if (typeof activation === "string" && Object.hasOwn(activations, activation)) {
-    return activation as Activation;
-  }
-  throw new Error(
-    `${fn}: unknown activation ${JSON.stringify(activation)}; expected one of ${Object.keys(activations)
-      .map((a) => `"${a}"`)
-      .join(", ")}`,
-  );
+  return expectOneOf(fn, "activation", activation, ACTIVATION_NAMES);
 }
 
 // ---------------------------------------------------------------- sizes and initialisation
@@ -154,13 +84,6 @@ export function layerSizes(X: Tensor, Y: Tensor): { nX: number; nH: 4; nY: numbe
   return { nX: X.shape[0]!, nH: 4, nY: Y.shape[0]! };
 }
 
-function checkSize(fn: string, name: string, n: unknown): number {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-    throw new Error(`${fn}: ${name} must be a positive integer, got ${String(n)}`);
-  }
-  return n;
-}
-
 /**
  * The course's `initialize_parameters`: W = randn·0.01 (small, to break symmetry and keep tanh out of its
  * flat tails), b = 0, drawn in numpy's order from `np.random.seed(seed)`: W1 = randn(nH, nX)·0.01, then
@@ -174,9 +97,9 @@ export function initializeParameters(
   nY: number,
   options: { seed?: number } = {},
 ): Params {
-  checkSize("initializeParameters", "nX", nX);
-  checkSize("initializeParameters", "nH", nH);
-  checkSize("initializeParameters", "nY", nY);
+  expectInteger("initializeParameters", "nX", nX);
+  expectInteger("initializeParameters", "nH", nH);
+  expectInteger("initializeParameters", "nY", nY);
   const rng = new RandomState(options.seed ?? 2);
   return noGrad(() => {
     const W1 = mul(rng.randn(nH, nX), 0.01);
@@ -186,17 +109,6 @@ export function initializeParameters(
 }
 
 // ---------------------------------------------------------------- forward and cost
-
-/** Forward pass, unchecked: Z1 = W1·X + b1, A1 = g(Z1), Z2 = W2·A1 + b2, A2 = σ(Z2). */
-function forward(X: Tensor, params: Params, activation: Activation): Cache {
-  // addmm(b, W, A) = W·A + b in one op (the bias added in the product's output, same rounding as numpy's
-  // np.dot(W, A) + b, one pass and one allocation less)
-  const Z1 = addmm(params.b1, params.W1, X);
-  const A1 = activations[activation].g(Z1);
-  const Z2 = addmm(params.b2, params.W2, A1);
-  const A2 = sigmoid(Z2);
-  return { Z1, A1, Z2, A2, activation };
-}
 
 /**
  * The course's `forward_propagation`, column layout:
@@ -224,9 +136,9 @@ export function checkedForward(
 ): Cache {
   const activation = checkActivation(fn, options.activation ?? "tanh");
   checkMatrix(fn, "X", X, " (features × examples)");
-  checkFinite(fn, "X", X);
+  expectFinite(fn, "X", X);
   checkParams(fn, params, X.shape[0]);
-  return forward(X, params, activation);
+  return forwardEquations(X, params, activation);
 }
 
 /** Scratch for the cost's elementwise terms (reused: `cost` is synchronous and keeps no reference). */
@@ -279,21 +191,7 @@ export function costTensor(A2: Tensor, Y: Tensor): Tensor {
   return div(neg(sum(logprobs)), Y.shape[1]!);
 }
 
-// ---------------------------------------------------------------- the six backward equations
-
-/** The six equations, unchecked and untaped. */
-function backward(params: Params, cache: Cache, X: Tensor, Y: Tensor, activation: Activation): Grads {
-  const m = X.shape[1]!;
-  const { W2 } = params;
-  const { Z1, A1, A2 } = cache;
-  const dZ2 = sub(A2, Y); // (1) dZ2 = A2 − Y
-  const dW2 = mul(1 / m, matmul(dZ2, A1, { transposeB: true })); // (2) dW2 = (1/m) dZ2·A1ᵀ
-  const db2 = mul(1 / m, sum(dZ2, 1, true)); // (3) db2 = (1/m) Σ dZ2 over examples
-  const dZ1 = activations[activation].chain(matmul(W2, dZ2, { transposeA: true }), Z1, A1); // (4) dZ1 = W2ᵀdZ2 ⊙ g′(Z1)
-  const dW1 = mul(1 / m, matmul(dZ1, X, { transposeB: true })); // (5) dW1 = (1/m) dZ1·Xᵀ
-  const db1 = mul(1 / m, sum(dZ1, 1, true)); // (6) db1 = (1/m) Σ dZ1 over examples
-  return { dZ2, dW2, db2, dZ1, dW1, db1 };
-}
+// ---------------------------------------------------------------- backward: by hand and by the tape
 
 function checkCache(fn: string, cache: unknown, params: Params, m: number): asserts cache is Cache {
   if (cache === null || typeof cache !== "object") {
@@ -322,7 +220,8 @@ function checkCache(fn: string, cache: unknown, params: Params, m: number): asse
 }
 
 /**
- * The course's `backward_propagation`: the six equations written by hand, with the course's names.
+ * The course's `backward_propagation`: the six equations written by hand, with the course's names
+ * (`sixEquations` in six-equations.ts), after checking that params, cache, X and Y fit together.
  * ```
  * dZ2 = A2 − Y                 dW2 = (1/m) dZ2·A1ᵀ     db2 = (1/m) Σ dZ2 (over examples, keepdims)
  * dZ1 = W2ᵀdZ2 ⊙ g′(Z1)        dW1 = (1/m) dZ1·Xᵀ      db1 = (1/m) Σ dZ1 (keepdims)
@@ -344,7 +243,7 @@ export function backwardPropagation(
   checkParams(fn, params, X.shape[0], Y.shape[0]);
   checkCache(fn, cache, params, m);
   const activation = checkActivation(fn, options.activation ?? cache.activation ?? "tanh");
-  return noGrad(() => backward(params, cache, X, Y, activation));
+  return noGrad(() => sixEquations(params, cache, X, Y, activation));
 }
 
 /**
@@ -365,7 +264,7 @@ function tapeBackward(
   return enableGrad(() => {
     const leaves = {} as Params;
     for (const key of PARAM_NAMES) leaves[key] = new Tensor(params[key].data, params[key].shape, true);
-    const { Z1, Z2, A2 } = forward(X, leaves, activation);
+    const { Z1, Z2, A2 } = forwardEquations(X, leaves, activation);
     Z1.retainGrad();
     Z2.retainGrad();
     const J = courseFormula ? costTensor(A2, Y) : div(sum(sigmoidCrossEntropy(Z2, Y)), m);
@@ -405,16 +304,6 @@ export function autogradBackward(
 
 // ---------------------------------------------------------------- update, training, prediction
 
-function update(params: Params, grads: ParamGrads, learningRate: number): Params {
-  // θ ← θ − α·dθ (the notes print α·θ: a typo)
-  return {
-    W1: sub(params.W1, mul(learningRate, grads.dW1)),
-    b1: sub(params.b1, mul(learningRate, grads.db1)),
-    W2: sub(params.W2, mul(learningRate, grads.dW2)),
-    b2: sub(params.b2, mul(learningRate, grads.db2)),
-  };
-}
-
 /**
  * The course's `update_parameters`: θ ← θ − α·dθ for each of W1, b1, W2, b2 (new tensors; the inputs are
  * not modified). Untaped. Reads only dW1, db1, dW2, db2, so `Grads` or gradients from `valueAndGrad` do.
@@ -423,9 +312,7 @@ function update(params: Params, grads: ParamGrads, learningRate: number): Params
 export function updateParameters(params: Params, grads: ParamGrads, learningRate = 1.2): Params {
   const fn = "updateParameters";
   checkParams(fn, params);
-  if (typeof learningRate !== "number" || !Number.isFinite(learningRate)) {
-    throw new Error(`${fn}: learningRate must be a finite number, got ${String(learningRate)}`);
-  }
+  expectNumber(fn, "learningRate", learningRate);
   for (const key of PARAM_NAMES) {
     const dKey = `d${key}` as keyof ParamGrads;
     const g = grads?.[dKey];
@@ -437,7 +324,7 @@ export function updateParameters(params: Params, grads: ParamGrads, learningRate
       );
     }
   }
-  return noGrad(() => update(params, grads, learningRate));
+  return noGrad(() => gradientDescentStep(params, grads, learningRate));
 }
 
 /** Options of `nnModel`. */
@@ -473,9 +360,9 @@ function findAnomaly(
       if (gradients === "autograd") tapeBackward(params, X, Y, activation, true);
       else
         noGrad(() => {
-          const cache = forward(X, params, activation);
+          const cache = forwardEquations(X, params, activation);
           costTensor(cache.A2, Y);
-          backward(params, cache, X, Y, activation);
+          sixEquations(params, cache, X, Y, activation);
         });
     });
   } catch (e) {
@@ -508,19 +395,11 @@ export function nnModel(
   } = options;
   const activation = checkActivation(fn, options.activation ?? "tanh");
   const m = checkXY(fn, X, Y);
-  checkSize(fn, "nH", nH);
-  if (!Number.isInteger(numIterations) || numIterations < 0) {
-    throw new Error(`${fn}: numIterations must be a non-negative integer, got ${String(numIterations)}`);
-  }
-  if (typeof learningRate !== "number" || !Number.isFinite(learningRate)) {
-    throw new Error(`${fn}: learningRate must be a finite number, got ${String(learningRate)}`);
-  }
-  if (gradients !== "manual" && gradients !== "autograd") {
-    throw new Error(`${fn}: gradients must be "manual" or "autograd", got ${JSON.stringify(gradients)}`);
-  }
-  if (onNonFinite !== "throw" && onNonFinite !== "warn") {
-    throw new Error(`${fn}: onNonFinite must be "throw" or "warn", got ${JSON.stringify(onNonFinite)}`);
-  }
+  expectInteger(fn, "nH", nH);
+  expectInteger(fn, "numIterations", numIterations, 0);
+  expectNumber(fn, "learningRate", learningRate);
+  expectOneOf(fn, "gradients", gradients, ["manual", "autograd"]);
+  expectOneOf(fn, "onNonFinite", onNonFinite, ["throw", "warn"]);
   let parameters = initializeParameters(X.shape[0]!, nH, Y.shape[0]!, { seed });
   const costs: number[] = [];
   let warned = false;
@@ -529,9 +408,9 @@ export function nnModel(
       let grads: Grads;
       let A2: Tensor;
       if (gradients === "manual") {
-        const cache = forward(X, parameters, activation);
+        const cache = forwardEquations(X, parameters, activation);
         A2 = cache.A2;
-        grads = backward(parameters, cache, X, Y, activation);
+        grads = sixEquations(parameters, cache, X, Y, activation);
       } else {
         ({ A2, ...grads } = tapeBackward(parameters, X, Y, activation));
       }
@@ -545,7 +424,7 @@ export function nnModel(
         console.warn(`${message}\n(onNonFinite: "warn" — training continues; later costs may be NaN)`);
         warned = true;
       }
-      parameters = update(parameters, grads, learningRate);
+      parameters = gradientDescentStep(parameters, grads, learningRate);
     }
   });
   return { parameters, costs };

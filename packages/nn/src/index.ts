@@ -21,11 +21,10 @@ export {
   loadNpy,
   loadParameters,
   loadSafetensors,
-  type SafetensorsContents,
   type SaveParametersOptions,
   saveNpy,
   saveParameters,
-} from "./checkpoint.js";
+} from "./checkpoint-files.js";
 export {
   type Activation,
   type ActivationOptions,
@@ -36,6 +35,7 @@ export {
   type Cache,
   computeCost,
   costTensor,
+  costTerm,
   forwardPropagation,
   type Grads,
   initializeParameters,
@@ -62,5 +62,7 @@ export {
 export { GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh } from "./layers.js";
 export { bceLoss, bceWithLogitsLoss, crossEntropyLoss, mseLoss } from "./losses.js";
 export { Module } from "./module.js";
+export { decodeNpy, encodeNpy } from "./npy.js";
 export { Adam, type AdamOptions, Optimizer, SGD, type SGDOptions } from "./optim.js";
+export { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from "./safetensors.js";
 export { TwoLayerNet } from "./two-layer-net.js";

@@ -2,7 +2,8 @@
  * @file Weight initialisers (PyTorch's nn.init), seedable with the numpy-exact `RandomState`. They write
  * into the tensor's data in place and return it.
  */
-import { formatShape, RandomState, Tensor } from "@tapegrad/autograd";
+import { formatShape, RandomState, type Tensor } from "@tapegrad/autograd";
+import { expectTensor } from "@tapegrad/autograd/validate";
 
 let defaultRng: RandomState | null = null;
 
@@ -41,7 +42,7 @@ export function resolveRng(options: RngOptions = {}): RandomState {
  * @throws Error for a tensor with fewer than 2 axes.
  */
 export function fans(t: Tensor, op = "fans"): { fanIn: number; fanOut: number } {
-  checkWeight(t, op);
+  expectTensor(op, "the weight to fill in place", t);
   if (t.ndim < 2) {
     throw new Error(
       `${op}: fan_in and fan_out need a tensor with at least 2 axes, got shape ${formatShape(t.shape)}`,
@@ -51,24 +52,16 @@ export function fans(t: Tensor, op = "fans"): { fanIn: number; fanOut: number } 
   return { fanIn: t.shape[1]! * receptive, fanOut: t.shape[0]! * receptive };
 }
 
-/** Initialisers fill an existing weight tensor in place: anything else is a caller's mistake. */
-function checkWeight(t: unknown, op: string): asserts t is Tensor {
-  if (!(t instanceof Tensor)) {
-    const what = Array.isArray(t) ? "an array (pass the weight tensor, e.g. zeros(shape))" : typeof t;
-    throw new Error(`${op}: expected the weight Tensor to fill in place, got ${what}`);
-  }
-}
-
 /** Fill `t` with U(low, high) draws from the selected generator (numpy's `uniform`). Returns `t`. */
 export function uniform(t: Tensor, low: number, high: number, options: RngOptions = {}): Tensor {
-  checkWeight(t, "uniform");
+  expectTensor("uniform", "the weight to fill in place", t);
   t.data.set(resolveRng(options).uniform(low, high, [...t.shape]).data);
   return t;
 }
 
 /** Fill `t` with N(0, std²) draws from the selected generator (numpy's `randn`·std). Returns `t`. */
 export function normal(t: Tensor, std: number, options: RngOptions = {}): Tensor {
-  checkWeight(t, "normal");
+  expectTensor("normal", "the weight to fill in place", t);
   const z = resolveRng(options).randn(...t.shape).data;
   for (let i = 0; i < z.length; i++) t.data[i] = z[i]! * std;
   return t;

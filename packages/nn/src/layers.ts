@@ -15,15 +15,9 @@ import {
   where,
   zeros,
 } from "@tapegrad/autograd";
+import { describeValue, expectInteger, expectTensor } from "@tapegrad/autograd/validate";
 import { type RngOptions, resolveRng, uniform } from "./init.js";
 import { Module } from "./module.js";
-
-function checkFeatures(fn: string, name: string, n: unknown): number {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-    throw new Error(`${fn}: ${name} must be a positive integer, got ${String(n)}`);
-  }
-  return n;
-}
 
 /**
  * y = x·Wᵀ + b (PyTorch's nn.Linear). weight is (outFeatures, inFeatures), bias (outFeatures).
@@ -43,8 +37,8 @@ export class Linear extends Module {
   /** @throws Error if a size is not a positive integer. */
   constructor(inFeatures: number, outFeatures: number, options: RngOptions & { bias?: boolean } = {}) {
     super();
-    this.inFeatures = checkFeatures("Linear", "inFeatures", inFeatures);
-    this.outFeatures = checkFeatures("Linear", "outFeatures", outFeatures);
+    this.inFeatures = expectInteger("Linear", "inFeatures", inFeatures);
+    this.outFeatures = expectInteger("Linear", "outFeatures", outFeatures);
     // kaiming_uniform(a = √5) on the weight reduces to U(−1/√in, 1/√in); PyTorch draws the bias the same way
     const bound = 1 / Math.sqrt(inFeatures);
     const rng = { rng: resolveRng(options) };
@@ -60,6 +54,7 @@ export class Linear extends Module {
    * @throws Error naming the shapes when x's last axis is not inFeatures.
    */
   forward(x: Tensor): Tensor {
+    expectTensor("Linear", "input", x);
     if (x.ndim < 1 || x.shape[x.ndim - 1] !== this.inFeatures) {
       throw new Error(
         `Linear: input has shape ${formatShape(x.shape)} but the layer expects ${this.inFeatures} features on the last axis (batch-first: [N, ${this.inFeatures}])`,
@@ -80,7 +75,8 @@ export class Sequential extends Module {
   constructor(...layers: Module[]) {
     super();
     layers.forEach((l, i) => {
-      if (!(l instanceof Module)) throw new Error(`Sequential: argument ${i} is not a Module`);
+      if (!(l instanceof Module))
+        throw new Error(`Sequential: argument ${i} must be a Module, got ${describeValue(l)}`);
     });
     this.layers = layers;
   }

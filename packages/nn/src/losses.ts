@@ -18,11 +18,11 @@ import {
   Tensor,
   tensor,
 } from "@tapegrad/autograd";
+import { describeValue, expectTensor } from "@tapegrad/autograd/validate";
 
 function sameShape(fn: string, a: Tensor, b: Tensor, names: [string, string]): void {
-  if (!(a instanceof Tensor) || !(b instanceof Tensor)) {
-    throw new Error(`${fn}: ${names[0]} and ${names[1]} must be Tensors`);
-  }
+  expectTensor(fn, names[0], a);
+  expectTensor(fn, names[1], b);
   if (a.ndim !== b.ndim || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new Error(
       `${fn}: ${names[0]} has shape ${formatShape(a.shape)} but ${names[1]} has shape ${formatShape(b.shape)}; expected the same shape`,
@@ -80,7 +80,7 @@ export function crossEntropyLoss(logits: Tensor, targets: readonly number[] | In
   const fn = "crossEntropyLoss";
   if (!(logits instanceof Tensor) || logits.ndim !== 2) {
     throw new Error(
-      `${fn}: logits must be a 2-D tensor (N, C), got ${logits instanceof Tensor ? `shape ${formatShape(logits.shape)}` : typeof logits}`,
+      `${fn}: logits must be a 2-D tensor (N, C), got ${logits instanceof Tensor ? `shape ${formatShape(logits.shape)}` : describeValue(logits)}`,
     );
   }
   const [N, C] = logits.shape as [number, number];

@@ -4,6 +4,7 @@
  * a Tensor with `requiresGrad: true` is a parameter, a Module (or an array of Modules) is a child.
  */
 import { formatShape, Tensor, tensor } from "@tapegrad/autograd";
+import { describeValue } from "@tapegrad/autograd/validate";
 
 /**
  * Base class of every layer. Subclasses set their parameters (leaf tensors with `requiresGrad: true`) and
@@ -113,7 +114,7 @@ export abstract class Module {
     for (const [name, p] of params) {
       const v = state[name];
       if (v === undefined) continue;
-      if (!isTensor(v)) throw new Error(`loadStateDict: ${name} must be a Tensor, got ${typeof v}`);
+      if (!isTensor(v)) throw new Error(`loadStateDict: ${name} must be a Tensor, got ${describeValue(v)}`);
       if (v.shape.length !== p.shape.length || v.shape.some((d, i) => d !== p.shape[i])) {
         throw new Error(
           `loadStateDict: ${name} has shape ${formatShape(v.shape)} in the state dict but the parameter has shape ${formatShape(p.shape)}`,

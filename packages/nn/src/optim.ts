@@ -4,6 +4,7 @@
  * The updates are plain loops over Float64Arrays: nothing is recorded on the tape.
  */
 import { noGrad, Tensor } from "@tapegrad/autograd";
+import { describeValue, expectNumber } from "@tapegrad/autograd/validate";
 
 /** What every optimizer offers. */
 export abstract class Optimizer {
@@ -14,7 +15,8 @@ export abstract class Optimizer {
   constructor(name: string, params: Iterable<Tensor>) {
     this.params = [...params];
     this.params.forEach((p, i) => {
-      if (!(p instanceof Tensor)) throw new Error(`${name}: parameter ${i} is not a Tensor`);
+      if (!(p instanceof Tensor))
+        throw new Error(`${name}: parameter ${i} must be a Tensor, got ${describeValue(p)}`);
       if (!p.requiresGrad) {
         throw new Error(`${name}: parameter ${i} does not require grad (create it with requiresGrad: true)`);
       }
@@ -37,15 +39,6 @@ export abstract class Optimizer {
 
   /** Update parameter `i` (values `w`) in place given its gradient `g`. */
   protected abstract update(i: number, w: Float64Array, g: Float64Array): void;
-}
-
-function checkNumber(fn: string, name: string, v: unknown, min: number, maxExclusive = Infinity): number {
-  if (typeof v !== "number" || !(v >= min && v < maxExclusive)) {
-    throw new Error(
-      `${fn}: ${name} must be a number in [${min}, ${maxExclusive === Infinity ? "∞" : maxExclusive}), got ${String(v)}`,
-    );
-  }
-  return v;
 }
 
 /** Options of `SGD`. */
@@ -74,9 +67,9 @@ export class SGD extends Optimizer {
   /** @throws Error for a negative or non-numeric lr, momentum or weightDecay. */
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
     super("SGD", params);
-    this.lr = checkNumber("SGD", "lr", options?.lr, 0);
-    this.momentum = checkNumber("SGD", "momentum", options.momentum ?? 0, 0);
-    this.weightDecay = checkNumber("SGD", "weightDecay", options.weightDecay ?? 0, 0);
+    this.lr = expectNumber("SGD", "lr", options?.lr, { min: 0 });
+    this.momentum = expectNumber("SGD", "momentum", options.momentum ?? 0, { min: 0 });
+    this.weightDecay = expectNumber("SGD", "weightDecay", options.weightDecay ?? 0, { min: 0 });
     this.buffers = this.params.map(() => null);
   }
 
@@ -131,11 +124,14 @@ export class Adam extends Optimizer {
   /** @throws Error for a negative lr/eps/weightDecay or a beta outside [0, 1). */
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
     super("Adam", params);
-    this.lr = checkNumber("Adam", "lr", options.lr ?? 1e-3, 0);
+    this.lr = expectNumber("Adam", "lr", options.lr ?? 1e-3, { min: 0 });
     const [b1, b2] = options.betas ?? [0.9, 0.999];
-    this.betas = [checkNumber("Adam", "betas[0]", b1, 0, 1), checkNumber("Adam", "betas[1]", b2, 0, 1)];
-    this.eps = checkNumber("Adam", "eps", options.eps ?? 1e-8, 0);
-    this.weightDecay = checkNumber("Adam", "weightDecay", options.weightDecay ?? 0, 0);
+    this.betas = [
+      expectNumber("Adam", "betas[0]", b1, { min: 0, max: 1, maxOpen: true }),
+      expectNumber("Adam", "betas[1]", b2, { min: 0, max: 1, maxOpen: true }),
+    ];
+    this.eps = expectNumber("Adam", "eps", options.eps ?? 1e-8, { min: 0 });
+    this.weightDecay = expectNumber("Adam", "weightDecay", options.weightDecay ?? 0, { min: 0 });
     this.m = this.params.map((p) => new Float64Array(p.size));
     this.v = this.params.map((p) => new Float64Array(p.size));
     this.t = this.params.map(() => 0);

@@ -1,60 +1,21 @@
 /**
- * @file Input checks shared by the course API: each public function checks its arguments once, at the
- * boundary, and throws an Error that names the function, shows the shapes or values, and says what was
- * expected. Internal loops (nnModel) call the unchecked kernels.
+ * @file Input checks of the course API (matrices in column layout, X and Y, the parameter object), written
+ * with the shared vocabulary of `@tapegrad/autograd/validate`: each public function checks its arguments
+ * once, at the boundary, and throws an Error that names the function, shows the shapes or values, and says
+ * what was expected. Internal loops (nnModel) call the unchecked equations of six-equations.ts.
  */
-import { formatShape, Tensor } from "@tapegrad/autograd";
-import type { Params } from "./course.js";
+import { formatShape, type Tensor } from "@tapegrad/autograd";
+import { describeValue, expectFinite, expectTensor, formatPosition } from "@tapegrad/autograd/validate";
+import type { Params } from "./six-equations.js";
 
 /** The parameter names of the course network, in the course's order. */
 export const PARAM_NAMES = ["W1", "b1", "W2", "b2"] as const;
 
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (v === undefined) return "undefined";
-  if (Array.isArray(v)) return "an array (wrap it with tensor(...))";
-  return typeof v === "object" ? (v.constructor?.name ?? "object") : `${typeof v} ${String(v)}`;
-}
-
-/** Position `[i, j]` of flat index `k` in a matrix with `cols` columns. */
-export function position(k: number, shape: readonly number[]): string {
-  if (shape.length !== 2) return `[${k}]`;
-  const cols = shape[1]!;
-  return `[${Math.floor(k / cols)}, ${k % cols}]`;
-}
-
 /** Throw unless `t` is a 2-D Tensor. */
 export function checkMatrix(fn: string, name: string, t: unknown, hint = ""): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`${fn}: ${name} must be a Tensor, got ${describe(t)}`);
+  expectTensor(fn, name, t);
   if (t.ndim !== 2) {
     throw new Error(`${fn}: ${name} must be a 2-D matrix${hint}, got shape ${formatShape(t.shape)}`);
-  }
-}
-
-/** Throw at the first NaN or ±Infinity of `t`. */
-export function checkFinite(fn: string, name: string, t: Tensor): void {
-  const d = t.data;
-  // Fast pass: x − x is 0 for finite x and NaN for NaN and ±Infinity; four sums keep the adds independent.
-  // This runs on every call of the course API, so it must cost little beside the ops themselves.
-  let a0 = 0;
-  let a1 = 0;
-  let a2 = 0;
-  let a3 = 0;
-  let i = 0;
-  for (; i + 3 < d.length; i += 4) {
-    a0 += d[i]! - d[i]!;
-    a1 += d[i + 1]! - d[i + 1]!;
-    a2 += d[i + 2]! - d[i + 2]!;
-    a3 += d[i + 3]! - d[i + 3]!;
-  }
-  for (; i < d.length; i++) a0 += d[i]! - d[i]!;
-  if (a0 + a1 + a2 + a3 === 0) return;
-  for (let k = 0; k < d.length; k++) {
-    if (!Number.isFinite(d[k]!)) {
-      throw new Error(
-        `${fn}: ${name} contains ${d[k]} at ${position(k, t.shape)} (shape ${formatShape(t.shape)}); expected finite values`,
-      );
-    }
   }
 }
 
@@ -71,7 +32,7 @@ export function checkXY(fn: string, X: unknown, Y: unknown): number {
     );
   }
   if (X.shape[1] === 0) throw new Error(`${fn}: X has no columns (examples); expected at least one`);
-  checkFinite(fn, "X", X);
+  expectFinite(fn, "X", X);
   checkLabels(fn, Y);
   return X.shape[1]!;
 }
@@ -83,7 +44,7 @@ export function checkLabels(fn: string, Y: Tensor): void {
     const y = d[k]!;
     if (y !== 0 && y !== 1) {
       throw new Error(
-        `${fn}: Y must contain only 0 and 1 (binary labels), found ${y} at ${position(k, Y.shape)}`,
+        `${fn}: Y must contain only 0 and 1 (binary labels), found ${y} at ${formatPosition(k, Y.shape)}`,
       );
     }
   }
@@ -95,7 +56,7 @@ export function checkLabels(fn: string, Y: Tensor): void {
  */
 export function checkParams(fn: string, params: unknown, nX?: number, nY?: number): asserts params is Params {
   if (params === null || typeof params !== "object") {
-    throw new Error(`${fn}: parameters must be an object { W1, b1, W2, b2 }, got ${describe(params)}`);
+    throw new Error(`${fn}: parameters must be an object { W1, b1, W2, b2 }, got ${describeValue(params)}`);
   }
   const p = params as Record<string, unknown>;
   for (const key of PARAM_NAMES) {

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ag from "@tapegrad/autograd";
 import { RandomState, type Tensor, tensor, zeros } from "@tapegrad/autograd";
+import * as nn from "@tapegrad/nn";
 import { describe, expect, test } from "vitest";
-import * as nn from "../src/index.js";
 
 const m = (r: number, c: number): Tensor => zeros([r, c]);
 const X = tensor([
@@ -227,6 +227,69 @@ const nnCases: Case[] = [
   ["predict", () => nn.predict(p, tensor([[1, 2, 3]])), ["W1", "[4, 2]"]],
   ["checkBackprop", () => nn.checkBackprop(p, X, tensor([[1, 0]])), ["3 columns", "2"]],
   ["Linear", () => new nn.Linear(0, 3), ["inFeatures", "0"]],
+  // a string that looks like a number is named as a string, not printed as "got 2"
+  [
+    "Linear",
+    () => new nn.Linear("2" as unknown as number, 100),
+    ['inFeatures must be a positive integer, got the string "2"'],
+  ],
+  [
+    "Linear",
+    () => new nn.Linear(2, 100).forward([[1, 2]] as unknown as Tensor),
+    ["input must be a Tensor, got an array of length 1"],
+  ],
+  [
+    "Sequential",
+    () => new nn.Sequential(new nn.Tanh(), {} as nn.Module),
+    ["argument 1 must be a Module, got an object"],
+  ],
+  [
+    "SGD",
+    () => new nn.SGD([tensor([1], { requiresGrad: true })], { lr: "0.1" as unknown as number }),
+    ['lr must be a number in [0, ∞), got the string "0.1"'],
+  ],
+  [
+    "uniform",
+    () => nn.uniform([0, 0] as unknown as Tensor, -1, 1),
+    ["the weight to fill in place must be a Tensor, got an array of length 2"],
+  ],
+  [
+    "nnModel",
+    () => nn.nnModel(X, Y, 4, { numIterations: 1, onNonFinite: "ignore" as never }),
+    ['onNonFinite must be one of "throw", "warn", got the string "ignore"'],
+  ],
+  [
+    "updateParameters",
+    () =>
+      nn.updateParameters(
+        params(),
+        nn.backwardPropagation(params(), nn.forwardPropagation(X, params()).cache, X, Y),
+        "1" as unknown as number,
+      ),
+    ['learningRate must be a finite number, got the string "1"'],
+  ],
+  [
+    "loadStateDict",
+    () =>
+      new nn.TwoLayerNet(2, 4, 1).loadStateDict({
+        ...new nn.TwoLayerNet(2, 4, 1).stateDict(),
+        W1: [[1]] as unknown as Tensor,
+      }),
+    ["W1 must be a Tensor, got an array of length 1"],
+  ],
+  [
+    "mseLoss",
+    () => nn.mseLoss(m(2, 1), undefined as unknown as Tensor),
+    ["target must be a Tensor, got undefined"],
+  ],
+  ["decodeSafetensors", () => nn.decodeSafetensors(new Uint8Array(3)), ["input is 3 bytes"]],
+  ["decodeNpy", () => nn.decodeNpy(new Uint8Array(12).fill(7)), ["not a .npy file"]],
+  [
+    "encodeSafetensors",
+    () => nn.encodeSafetensors({ w: 1 as unknown as Tensor }),
+    ['tensors["w"] must be a Tensor, got the number 1'],
+  ],
+  ["encodeNpy", () => nn.encodeNpy(undefined as unknown as Tensor), ["expected a Tensor, got undefined"]],
   ["Linear", () => new nn.Linear(3, 2).forward(m(4, 2)), ["[4, 2]", "3"]],
   ["bceLoss", () => nn.bceLoss(m(2, 1), m(1, 2)), ["[2, 1]", "[1, 2]"]],
   ["bceWithLogitsLoss", () => nn.bceWithLogitsLoss(m(2, 1), m(3, 1)), ["[2, 1]", "[3, 1]"]],

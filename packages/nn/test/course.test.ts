@@ -3,14 +3,13 @@
  * (values computed with the course's own numpy code), closed forms.
  */
 import { matmul, mul, RandomState, type Tensor, tensor, zeros } from "@tapegrad/autograd";
-import { describe, expect, test, vi } from "vitest";
-import { costTerm } from "../src/course.js";
 import {
   type Activation,
   activations,
   autogradBackward,
   backwardPropagation,
   computeCost,
+  costTerm,
   forwardPropagation,
   initializeParameters,
   layerSizes,
@@ -18,7 +17,8 @@ import {
   pairwiseSum,
   predict,
   updateParameters,
-} from "../src/index.js";
+} from "@tapegrad/nn";
+import { describe, expect, test, vi } from "vitest";
 
 /** The course's `load_planar_dataset` (np.random.seed(1), the "flower"), in column layout. */
 function planarDataset(): { X: Tensor; Y: Tensor } {
@@ -64,7 +64,7 @@ describe("initializeParameters", () => {
     // the course prints W2 = [[-0.01057952 -0.00909008  0.00551454  0.02292208]]
     expect(p.W2.shape).toEqual([1, 4]);
     [-0.01057952, -0.00909008, 0.00551454, 0.02292208].forEach((v, k) => {
-      expect(p.W2.data[k]).toBeCloseTo(v, 8);
+      expect(p.W2.data[k]).toBeAllClose(v, { rtol: 0, atol: 5e-9 });
     });
     expect([...p.b1.data, ...p.b2.data]).toEqual([0, 0, 0, 0, 0]);
     expect(p.b1.shape).toEqual([4, 1]);
@@ -73,7 +73,10 @@ describe("initializeParameters", () => {
 
   test("rejects sizes that are not positive integers", () => {
     expect(() => initializeParameters(0, 4, 1)).toThrow(
-      "initializeParameters: nX must be a positive integer",
+      "initializeParameters: nX must be a positive integer, got the number 0",
+    );
+    expect(() => initializeParameters(2, "4" as unknown as number, 1)).toThrow(
+      'initializeParameters: nH must be a positive integer, got the string "4"',
     );
   });
 });
@@ -108,10 +111,10 @@ describe("forwardPropagation", () => {
     const { A2, cache } = forwardPropagation(X, params);
     const meanOf = (t: Tensor) => t.data.reduce((s, v) => s + v, 0) / t.size;
     // published: 0.262818640198 0.091999045227 -1.30766601287 0.212877681719
-    expect(meanOf(cache.Z1)).toBeCloseTo(0.262818640198, 11);
-    expect(meanOf(cache.A1)).toBeCloseTo(0.091999045227, 11);
-    expect(meanOf(cache.Z2)).toBeCloseTo(-1.30766601287, 10);
-    expect(meanOf(cache.A2)).toBeCloseTo(0.212877681719, 11);
+    expect(meanOf(cache.Z1)).toBeAllClose(0.262818640198, { rtol: 0, atol: 5e-12 });
+    expect(meanOf(cache.A1)).toBeAllClose(0.091999045227, { rtol: 0, atol: 5e-12 });
+    expect(meanOf(cache.Z2)).toBeAllClose(-1.30766601287, { rtol: 0, atol: 5e-11 });
+    expect(meanOf(cache.A2)).toBeAllClose(0.212877681719, { rtol: 0, atol: 5e-12 });
     expect(A2.shape).toEqual([1, 3]);
   });
 
@@ -136,9 +139,9 @@ describe("forwardPropagation", () => {
     for (const activation of ["tanh", "sigmoid", "relu", "leakyRelu"] as const) {
       const { A2, cache } = forwardPropagation(X, params, { activation });
       for (let j = 0; j < 4; j++) {
-        expect(cache.A1.data[j]).toBeCloseTo(g[activation](-0.5), 15);
-        expect(cache.A1.data[4 + j]).toBeCloseTo(g[activation](0.7), 15);
-        expect(A2.data[j]).toBeCloseTo(1 / (1 + Math.exp(-0.3)), 15);
+        expect(cache.A1.data[j]).toBeAllClose(g[activation](-0.5), { rtol: 0, atol: 5e-16 });
+        expect(cache.A1.data[4 + j]).toBeAllClose(g[activation](0.7), { rtol: 0, atol: 5e-16 });
+        expect(A2.data[j]).toBeAllClose(1 / (1 + Math.exp(-0.3)), { rtol: 0, atol: 5e-16 });
       }
       expect(cache.activation).toBe(activation);
     }
@@ -165,14 +168,17 @@ describe("forwardPropagation", () => {
       "forwardPropagation: W2 has shape [1, 5] but W1 has 4 rows (hidden units); expected W2 of shape [nY, 4]",
     );
     expect(() => forwardPropagation(zeros([3, 5]), p, { activation: "softplus" as never })).toThrow(
-      'forwardPropagation: unknown activation "softplus"',
+      'forwardPropagation: activation must be one of "tanh", "sigmoid", "relu", "leakyRelu", got the string "softplus"',
     );
   });
 });
 
 describe("computeCost", () => {
   test("A2 = 0.5 everywhere costs log 2 (closed form)", () => {
-    expect(computeCost(tensor([[0.5, 0.5, 0.5]]), tensor([[1, 0, 1]]))).toBeCloseTo(Math.LN2, 15);
+    expect(computeCost(tensor([[0.5, 0.5, 0.5]]), tensor([[1, 0, 1]]))).toBeAllClose(Math.LN2, {
+      rtol: 0,
+      atol: 5e-16,
+    });
   });
 
   test("matches numpy's compute_cost on 400 examples (value computed with the course's numpy code)", () => {
@@ -266,8 +272,8 @@ describe("backwardPropagation and autogradBackward", () => {
     const manual = backwardPropagation(params, cache, X, Y);
     const tape = autogradBackward(params, X, Y);
     for (const [name, v] of Object.entries(expected)) {
-      expect(manual[name as keyof typeof expected].item()).toBeCloseTo(v, 15);
-      expect(tape[name as keyof typeof expected].item()).toBeCloseTo(v, 14);
+      expect(manual[name as keyof typeof expected].item()).toBeAllClose(v, { rtol: 0, atol: 5e-16 });
+      expect(tape[name as keyof typeof expected].item()).toBeAllClose(v, { rtol: 0, atol: 5e-15 });
     }
   });
 
@@ -279,10 +285,10 @@ describe("backwardPropagation and autogradBackward", () => {
     const fromCache = backwardPropagation(params, cache, X, Y);
     const tape = autogradBackward(params, X, Y, { activation: "sigmoid" });
     fromCache.dZ1.data.forEach((v, k) => {
-      expect(v).toBeCloseTo(tape.dZ1.data[k]!, 15);
+      expect(v).toBeAllClose(tape.dZ1.data[k]!, { rtol: 0, atol: 5e-16 });
     });
     const overridden = backwardPropagation(params, cache, X, Y, { activation: "tanh" });
-    expect(overridden.dZ1.data[0]).not.toBeCloseTo(fromCache.dZ1.data[0]!, 6);
+    expect(overridden.dZ1.data[0]).not.toBeAllClose(fromCache.dZ1.data[0]!, { rtol: 0, atol: 5e-7 });
   });
 
   test.each(["tanh", "sigmoid", "relu", "leakyRelu"] as Activation[])(
@@ -342,8 +348,8 @@ describe("nnModel on the course's planar data set", () => {
   const { X, Y } = planarDataset();
 
   test("the data set matches numpy (X[:, 0] and sum(X[0, :]))", () => {
-    expect(X.data[0]).toBeCloseTo(1.20444229, 8);
-    expect(X.data[400]).toBeCloseTo(3.57611415, 8);
+    expect(X.data[0]).toBeAllClose(1.20444229, { rtol: 0, atol: 5e-9 });
+    expect(X.data[400]).toBeAllClose(3.57611415, { rtol: 0, atol: 5e-9 });
     const s = X.data.subarray(0, 400).reduce((a, b) => a + b, 0);
     expect(Math.abs(s - -17.33836367040442)).toBeLessThan(1e-12);
   });
@@ -398,7 +404,7 @@ describe("nnModel on the course's planar data set", () => {
 
   test("bad options", () => {
     expect(() => nnModel(X, Y, 4, { gradients: "numeric" as never })).toThrow(
-      'nnModel: gradients must be "manual" or "autograd", got "numeric"',
+      'nnModel: gradients must be one of "manual", "autograd", got the string "numeric"',
     );
     expect(() => nnModel(X, tensor([[1, 0]]), 4)).toThrow(
       "nnModel: X has 400 columns (examples) but Y has 2",

@@ -15,7 +15,6 @@ import {
   tensor,
   zeros,
 } from "@tapegrad/autograd";
-import { describe, expect, test } from "vitest";
 import {
   Adam,
   bceLoss,
@@ -35,7 +34,8 @@ import {
   Tanh,
   TwoLayerNet,
   xavierUniform,
-} from "../src/index.js";
+} from "@tapegrad/nn";
+import { describe, expect, test } from "vitest";
 
 const values = (t: Tensor) => [...t.data];
 
@@ -127,7 +127,7 @@ describe("layers", () => {
     expect(Math.max(...layer.weight.data)).toBeGreaterThan(0.99 * bound);
     // the variance of U(−a, a) is a²/3
     const variance = layer.weight.data.reduce((s, w) => s + w * w, 0) / layer.weight.size;
-    expect(variance).toBeCloseTo(bound ** 2 / 3, 3);
+    expect(variance).toBeAllClose(bound ** 2 / 3, { rtol: 0, atol: 5e-4 });
     expect(values(new Linear(16, 300, { seed: 3 }).weight)).toEqual(values(layer.weight));
     expect(new Linear(2, 2, { bias: false }).parameters()).toHaveLength(1);
   });
@@ -137,14 +137,14 @@ describe("layers", () => {
     expect(values(new Tanh().forward(x))).toEqual([-2, -0.5, 0, 1.5].map(Math.tanh));
     expect(values(new ReLU().forward(x))).toEqual([0, 0, 0, 1.5]);
     new Sigmoid().forward(x).data.forEach((v, i) => {
-      expect(v).toBeCloseTo(1 / (1 + Math.exp(-x.data[i]!)), 15);
+      expect(v).toBeAllClose(1 / (1 + Math.exp(-x.data[i]!)), { rtol: 0, atol: 5e-16 });
     });
     expect(values(new LeakyReLU().forward(x))).toEqual([-0.02, -0.005, 0, 1.5]);
     expect(values(new LeakyReLU(0.2).forward(x))).toEqual([-0.4, -0.1, 0, 1.5]);
     // PyTorch: F.gelu(torch.tensor([1., -1.]), approximate="tanh") = [0.841192, -0.158808]
     const g = new GELU().forward(tensor([1, -1, 0]));
-    expect(g.data[0]).toBeCloseTo(0.841192, 6);
-    expect(g.data[1]).toBeCloseTo(-0.158808, 6);
+    expect(g.data[0]).toBeAllClose(0.841192, { rtol: 0, atol: 5e-7 });
+    expect(g.data[1]).toBeAllClose(-0.158808, { rtol: 0, atol: 5e-7 });
     expect(g.data[2]).toBe(0);
   });
 });
@@ -153,7 +153,7 @@ describe("losses", () => {
   test("bceLoss: closed form; log clamped at −100 like PyTorch", () => {
     const p = tensor([0.9, 0.2]);
     const y = tensor([1, 0]);
-    expect(bceLoss(p, y).item()).toBeCloseTo(-(Math.log(0.9) + Math.log(0.8)) / 2, 15);
+    expect(bceLoss(p, y).item()).toBeAllClose(-(Math.log(0.9) + Math.log(0.8)) / 2, { rtol: 0, atol: 5e-16 });
     expect(bceLoss(tensor([0]), tensor([1])).item()).toBe(100);
     expect(() => bceLoss(p, tensor([1, 0, 1]))).toThrow(
       "bceLoss: probs has shape [2] but targets has shape [3]; expected the same shape",
@@ -161,24 +161,27 @@ describe("losses", () => {
   });
 
   test("bceWithLogitsLoss: log 2 at 0, exact for ±1000, gradient (σ(x) − y)/N everywhere, 0 included", () => {
-    expect(bceWithLogitsLoss(tensor([0]), tensor([1])).item()).toBeCloseTo(Math.LN2, 15);
-    expect(bceWithLogitsLoss(tensor([1000, -1000, 1000]), tensor([0, 1, 1])).item()).toBeCloseTo(
-      2000 / 3,
-      10,
-    );
+    expect(bceWithLogitsLoss(tensor([0]), tensor([1])).item()).toBeAllClose(Math.LN2, {
+      rtol: 0,
+      atol: 5e-16,
+    });
+    expect(bceWithLogitsLoss(tensor([1000, -1000, 1000]), tensor([0, 1, 1])).item()).toBeAllClose(2000 / 3, {
+      rtol: 0,
+      atol: 5e-11,
+    });
     const x = tensor([-3, 0, 0, 2.5, 40], { requiresGrad: true });
     const y = tensor([1, 1, 0, 0, 1]);
     bceWithLogitsLoss(x, y).backward();
     x.grad!.data.forEach((g, i) => {
       const s = 1 / (1 + Math.exp(-x.data[i]!));
-      expect(g).toBeCloseTo((s - y.data[i]!) / 5, 15);
+      expect(g).toBeAllClose((s - y.data[i]!) / 5, { rtol: 0, atol: 5e-16 });
     });
   });
 
   test("mseLoss: closed form and gradient 2(p − t)/N", () => {
     const p = tensor([1, 2, 4], { requiresGrad: true });
     const loss = mseLoss(p, tensor([0, 2, 1]));
-    expect(loss.item()).toBeCloseTo(10 / 3, 15);
+    expect(loss.item()).toBeAllClose(10 / 3, { rtol: 0, atol: 5e-16 });
     loss.backward();
     expect(values(p.grad!)).toEqual([2 / 3, 0, 2]);
   });
@@ -186,11 +189,11 @@ describe("losses", () => {
   test("crossEntropyLoss: −log softmax at the target, stable for large logits, gradient (softmax − onehot)/N", () => {
     const logits = tensor([[1, 2, 3]], { requiresGrad: true });
     const loss = crossEntropyLoss(logits, [2]);
-    expect(loss.item()).toBeCloseTo(Math.log(1 + Math.exp(-1) + Math.exp(-2)), 15);
+    expect(loss.item()).toBeAllClose(Math.log(1 + Math.exp(-1) + Math.exp(-2)), { rtol: 0, atol: 5e-16 });
     loss.backward();
     const z = Math.exp(1) + Math.exp(2) + Math.exp(3);
-    expect(logits.grad!.data[0]).toBeCloseTo(Math.exp(1) / z, 15);
-    expect(logits.grad!.data[2]).toBeCloseTo(Math.exp(3) / z - 1, 15);
+    expect(logits.grad!.data[0]).toBeAllClose(Math.exp(1) / z, { rtol: 0, atol: 5e-16 });
+    expect(logits.grad!.data[2]).toBeAllClose(Math.exp(3) / z - 1, { rtol: 0, atol: 5e-16 });
     expect(
       crossEntropyLoss(
         tensor([
@@ -199,7 +202,7 @@ describe("losses", () => {
         ]),
         [0, 0],
       ).item(),
-    ).toBeCloseTo(500, 10);
+    ).toBeAllClose(500, { rtol: 0, atol: 5e-11 });
     expect(() => crossEntropyLoss(tensor([[1, 2]]), [2])).toThrow(
       "crossEntropyLoss: target 0 is 2, expected a class index in [0, 2)",
     );
@@ -212,7 +215,7 @@ describe("initialisers", () => {
     const a = Math.sqrt(6 / 300);
     expect(w.data.every((v) => Math.abs(v) <= a)).toBe(true);
     const variance = w.data.reduce((s, v) => s + v * v, 0) / w.size;
-    expect(variance).toBeCloseTo(a ** 2 / 3, 3);
+    expect(variance).toBeAllClose(a ** 2 / 3, { rtol: 0, atol: 5e-4 });
     expect(values(xavierUniform(zeros([200, 100]), { seed: 4 }))).toEqual(values(w));
   });
 
@@ -247,10 +250,10 @@ describe("optimizers (hand-computed steps)", () => {
     opt.step();
     const g1 = 0.5 + 0.01 * 1;
     const w1 = 1 - 0.1 * g1;
-    expect(p.data[0]).toBeCloseTo(w1, 15);
+    expect(p.data[0]).toBeAllClose(w1, { rtol: 0, atol: 5e-16 });
     opt.step(); // same gradient again
     const g2 = 0.5 + 0.01 * w1;
-    expect(p.data[0]).toBeCloseTo(w1 - 0.1 * (0.9 * g1 + g2), 15);
+    expect(p.data[0]).toBeAllClose(w1 - 0.1 * (0.9 * g1 + g2), { rtol: 0, atol: 5e-16 });
   });
 
   test("Adam: the first two steps by the paper's formulas; zeroGrad; params without grad are skipped", () => {
@@ -260,8 +263,8 @@ describe("optimizers (hand-computed steps)", () => {
     opt.step();
     // step 1: m̂ = g, v̂ = g², so θ ← θ − lr·g/(|g| + ε)
     const w1 = [1 - (0.01 * 0.3) / (0.3 + 1e-8), -2 + (0.01 * 4) / (4 + 1e-8)];
-    expect(p.data[0]).toBeCloseTo(w1[0]!, 15);
-    expect(p.data[1]).toBeCloseTo(w1[1]!, 15);
+    expect(p.data[0]).toBeAllClose(w1[0]!, { rtol: 0, atol: 5e-16 });
+    expect(p.data[1]).toBeAllClose(w1[1]!, { rtol: 0, atol: 5e-16 });
     expect(idle.data[0]).toBe(5);
     p.grad = tensor([-0.1, 1]);
     opt.step();
@@ -273,7 +276,10 @@ describe("optimizers (hand-computed steps)", () => {
       const v = 0.999 * (0.001 * g1! * g1!) + 0.001 * g2! * g2!;
       const mHat = m / (1 - 0.9 ** 2);
       const vHat = v / (1 - 0.999 ** 2);
-      expect(p.data[i]).toBeCloseTo(w1[i]! - (0.01 * mHat) / (Math.sqrt(vHat) + 1e-8), 14);
+      expect(p.data[i]).toBeAllClose(w1[i]! - (0.01 * mHat) / (Math.sqrt(vHat) + 1e-8), {
+        rtol: 0,
+        atol: 5e-15,
+      });
     });
     opt.zeroGrad();
     expect(p.grad).toBeNull();
@@ -303,7 +309,7 @@ describe("TwoLayerNet", () => {
     for (let i = 0; i < 50; i++) {
       opt.zeroGrad();
       const loss = bceLoss(net.forward(X), Y);
-      expect(loss.item()).toBeCloseTo(costs[i]!, 12);
+      expect(loss.item()).toBeAllClose(costs[i]!, { rtol: 0, atol: 5e-13 });
       loss.backward();
       opt.step();
     }

@@ -7,7 +7,7 @@
  * The loss is Σ dout ⊙ out for a fixed upstream gradient dout: with the plain Σ out the gradient with
  * respect to x is exactly 0 (Σ x̂ = 0 for every column), and any backward would "pass".
  *
- * Usage: `tsx --conditions=source src/derivations/batch-norm.ts`.
+ * Usage: `tsx src/derivations/batch-norm.ts`.
  */
 import {
   add,

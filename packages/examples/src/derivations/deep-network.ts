@@ -5,7 +5,7 @@
  * course's cache layout, each layer's cache `[[A_prev, W, b], Z]` — checked by `checkDerivation`, then with
  * the classic slip planted: sigmoid_backward returning dA·s instead of dA·s·(1 − s).
  *
- * Usage: `tsx --conditions=source src/derivations/deep-network.ts`.
+ * Usage: `tsx src/derivations/deep-network.ts`.
  */
 import {
   add,

@@ -5,7 +5,7 @@
  * dAₗ ⊙ Dₗ / keep_prob, and (λ/m)·Wₗ in every dWₗ. Checked by `checkDerivation`, then with the classic
  * slip planted: the L2 term forgotten in the backward.
  *
- * Usage: `tsx --conditions=source src/derivations/dropout-l2.ts`.
+ * Usage: `tsx src/derivations/dropout-l2.ts`.
  */
 import {
   add,

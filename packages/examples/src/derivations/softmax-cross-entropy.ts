@@ -4,7 +4,7 @@
  * onehot(y))/N, dW = Xᵀ·dscores, db = Σ dscores, checked by `checkDerivation`, then with the classic slip
  * planted: the −1 at the true class forgotten.
  *
- * Usage: `tsx --conditions=source src/derivations/softmax-cross-entropy.ts`.
+ * Usage: `tsx src/derivations/softmax-cross-entropy.ts`.
  */
 import {
   add,
