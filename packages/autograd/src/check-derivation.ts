@@ -20,6 +20,7 @@ import { formatShape, shapesEqual } from "./shape.js";
 import { runBackward, type TapeNode } from "./tape.js";
 import { Tensor } from "./tensor.js";
 import { rememberName } from "./tensor-names.js";
+import { describeValue } from "./validate.js";
 
 /** `name(label, t)`: record `t` as the named forward value `label`; returns `t` (a constant: a fresh leaf). */
 export type NameFn = (label: string, t: Tensor) => Tensor;
@@ -74,13 +75,6 @@ export interface DerivationReport {
 
 const FN = "checkDerivation";
 
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (v === undefined) return "undefined";
-  if (Array.isArray(v)) return "an array";
-  return typeof v === "object" ? (v.constructor?.name ?? "an object") : `a ${typeof v} (${String(v)})`;
-}
-
 function l1(t: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < t.length; i++) s += Math.abs(t[i]!);
@@ -128,12 +122,12 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
   options: CheckDerivationOptions = {},
 ): DerivationReport {
   if (typeof forward !== "function")
-    throw new Error(`${FN}: forward must be a function (p, name) => J, got ${describe(forward)}`);
+    throw new Error(`${FN}: forward must be a function (p, name) => J, got ${describeValue(forward)}`);
   if (typeof backward !== "function")
-    throw new Error(`${FN}: backward must be a function (v) => ({ dX, … }), got ${describe(backward)}`);
+    throw new Error(`${FN}: backward must be a function (v) => ({ dX, … }), got ${describeValue(backward)}`);
   if (inputs === null || typeof inputs !== "object" || Array.isArray(inputs) || inputs instanceof Tensor) {
     throw new Error(
-      `${FN}: inputs must be an object of tensors by name ({ W1, b1, … }), got ${describe(inputs)}`,
+      `${FN}: inputs must be an object of tensors by name ({ W1, b1, … }), got ${describeValue(inputs)}`,
     );
   }
   const tolerance = options.tolerance ?? 1e-7;
@@ -144,7 +138,7 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
   const p = {} as Record<string, Tensor>;
   for (const [label, x] of Object.entries(inputs)) {
     if (!(x instanceof Tensor))
-      throw new Error(`${FN}: inputs.${label} must be a Tensor, got ${describe(x)}`);
+      throw new Error(`${FN}: inputs.${label} must be a Tensor, got ${describeValue(x)}`);
     const t = new Tensor(x.data, x.shape, true);
     const q = { label, t, isInput: true };
     quantities.set(label, q);
@@ -156,9 +150,9 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
   const name: NameFn = (label, t) => {
     if (forwardDone) throw new Error(`${FN}: name("${label}", …) was called after the forward returned`);
     if (typeof label !== "string" || label === "")
-      throw new Error(`${FN}: name() needs a non-empty string label, got ${describe(label)}`);
+      throw new Error(`${FN}: name() needs a non-empty string label, got ${describeValue(label)}`);
     if (!(t instanceof Tensor))
-      throw new Error(`${FN}: name("${label}", t): t must be a Tensor, got ${describe(t)}`);
+      throw new Error(`${FN}: name("${label}", t): t must be a Tensor, got ${describeValue(t)}`);
     const prev = quantities.get(label);
     if (prev !== undefined) {
       throw new Error(
@@ -189,7 +183,7 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
     forwardDone = true;
   }
   if (!(J instanceof Tensor))
-    throw new Error(`${FN}: the forward must return the cost J as a scalar Tensor, got ${describe(J)}`);
+    throw new Error(`${FN}: the forward must return the cost J as a scalar Tensor, got ${describeValue(J)}`);
   if (J.size !== 1) {
     throw new Error(
       `${FN}: the forward must return a scalar J (the cost), got shape ${formatShape(J.shape)} (reduce it, e.g. with sum or mean)`,
@@ -253,7 +247,7 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
   }
   if (grads === null || typeof grads !== "object" || Array.isArray(grads) || grads instanceof Tensor) {
     throw new Error(
-      `${FN}: the backward must return an object of gradients ({ dZ2, dW2, … }), got ${describe(grads)}`,
+      `${FN}: the backward must return an object of gradients ({ dZ2, dW2, … }), got ${describeValue(grads)}`,
     );
   }
 
@@ -270,7 +264,7 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
       throw new Error(`${FN}: scale.${label} names nothing (inputs and named values: ${known})`);
     if (typeof s !== "number" || !Number.isFinite(s) || s === 0) {
       throw new Error(
-        `${FN}: scale.${label} must be a finite non-zero number (dX = scale·∂J/∂X), got ${describe(s)}`,
+        `${FN}: scale.${label} must be a finite non-zero number (dX = scale·∂J/∂X), got ${describeValue(s)}`,
       );
     }
   }
@@ -281,7 +275,7 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
         `${FN}: the backward returned "${key}", which names nothing: keys are "d" + an input or a named value (${[...quantities.keys()].map((l) => `d${l}`).join(", ")})`,
       );
     }
-    if (!(g instanceof Tensor)) throw new Error(`${FN}: ${key} must be a Tensor, got ${describe(g)}`);
+    if (!(g instanceof Tensor)) throw new Error(`${FN}: ${key} must be a Tensor, got ${describeValue(g)}`);
     if (!shapesEqual(g.shape, q.t.shape)) {
       throw new Error(
         `${FN}: ${key} has shape ${formatShape(g.shape)}, but ${q.label} has shape ${formatShape(q.t.shape)}; expected ${key} of shape ${formatShape(q.t.shape)}`,
