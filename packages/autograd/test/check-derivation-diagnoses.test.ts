@@ -9,6 +9,7 @@ import {
   greater,
   log,
   logSoftmax,
+  logsumexp,
   matmul,
   mean,
   mul,
@@ -154,6 +155,17 @@ describe("softmax–cross-entropy: the −1 at the true class, and the softmax's
       "dZ: a softmax (or logsumexp, or mean) over axis 0 where the forward's is over axis 1 — the other axis?",
     );
   });
+});
+
+test("a logsumexp's gradient taken over the other axis", () => {
+  const Z = rng.randn(4, 3);
+  const fwd = (p: { Z: Tensor }) => sum(logsumexp(p.Z, 1));
+  expect(checkDerivation(fwd, { Z }, (v: { Z: Tensor }) => ({ dZ: softmax(v.Z, 1) })).ok).toBe(true);
+  expect(
+    onlyFailure(checkDerivation(fwd, { Z }, (v: { Z: Tensor }) => ({ dZ: softmax(v.Z, 0) }))).diagnosis,
+  ).toContain(
+    "dZ: a softmax (or logsumexp, or mean) over axis 0 where the forward's is over axis 1 — the other axis?",
+  );
 });
 
 describe("the factors", () => {
