@@ -244,7 +244,8 @@ function legendMark(item: LegendItem, x: number, y: number): string {
     case "line":
       return `<path d="M${x - 2} ${y + 5}h14" stroke="${item.color}" stroke-width="2"${item.dash ? ` stroke-dasharray="${item.dash}"` : ""}/>`;
     case "point":
-      return `<circle cx="${x + 5}" cy="${y + 5}" r="4" fill="${item.color}" stroke="#222" stroke-width="0.5"/>`;
+      // a round rect, not a <circle>: every <circle> of a figure is a data point
+      return `<rect x="${x + 1}" y="${y + 1}" width="8" height="8" rx="4" fill="${item.color}" stroke="#222" stroke-width="0.5"/>`;
     default:
       return `<rect x="${x}" y="${y}" width="10" height="10" fill="${item.color}" stroke="#333" stroke-width="0.5"/>`;
   }

@@ -1,7 +1,7 @@
 /**
  * @file Heat maps of 2-D tensors: a weight matrix (signed, red–blue around 0), an image such as an MNIST
  * digit (greys), a confusion matrix (viridis, with the count in each cell). Row 0 is at the top, as a
- * matrix is printed. Cells are quantized to 64 colours and equal neighbours in a row merged into one
+ * matrix is printed. Cells are quantized to 65 colours and equal neighbours in a row merged into one
  * rectangle, so a 784 × 256 weight matrix stays a small file.
  */
 
@@ -33,7 +33,8 @@ export interface HeatmapOptions {
   colorbar?: boolean;
 }
 
-const LEVELS = 64;
+// odd, so that the middle of the scale (0 on red–blue) is a level of its own
+const LEVELS = 65;
 const NAN_FILL = "#bdbdbd";
 
 /**
