@@ -11,12 +11,15 @@ export interface LayoutBox {
   inputs: readonly number[];
 }
 
+/** Which way the layers run: left to right (graphviz's rankdir LR, micrograd's) or top to bottom. */
+export type LayoutDirection = "LR" | "TB";
+
 /** Where each box goes (centres) and the route of each edge. */
 export interface Layout {
   /** Centre of each box, in pixels, margins excluded (the smallest x and y edges are 0). */
   x: number[];
   y: number[];
-  /** The layer (column) of each box, 0 = leftmost. */
+  /** The layer (column, or row for "TB") of each box, 0 = leftmost (topmost). */
   layer: number[];
   /** One route per distinct edge (from → to), through the centres of its dummy points. */
   edges: { from: number; to: number; points: { x: number; y: number }[] }[];
@@ -24,7 +27,7 @@ export interface Layout {
   height: number;
 }
 
-const LAYER_GAP = 46;
+const LAYER_GAP = { LR: 46, TB: 34 };
 const NODE_GAP = 16;
 
 /**
@@ -32,7 +35,7 @@ const NODE_GAP = 16;
  * Boxes with inputs sit one layer after their latest input (longest path from the sources); boxes without
  * inputs sit just before their first consumer, so a parameter appears next to the op that reads it.
  */
-export function layoutDag(boxes: readonly LayoutBox[]): Layout {
+export function layoutDag(boxes: readonly LayoutBox[], direction: LayoutDirection = "LR"): Layout {
   const n = boxes.length;
   const consumers: number[][] = boxes.map(() => []);
   const edgeSet = new Set<string>();
@@ -63,8 +66,10 @@ export function layoutDag(boxes: readonly LayoutBox[]): Layout {
   const layerCount = Math.max(...layer) + 1;
 
   // 2. dummy points on edges spanning several layers: vertex ids n, n+1, … of size 0
-  const width = boxes.map((b) => b.width);
-  const height = boxes.map((b) => b.height);
+  // the algorithm runs in (along the layers, across them) = "width", "height" for LR; swapped for TB
+  const lr = direction === "LR";
+  const width = boxes.map((b) => (lr ? b.width : b.height));
+  const height = boxes.map((b) => (lr ? b.height : b.width));
   const preds: number[][] = boxes.map(() => []);
   const succs: number[][] = boxes.map(() => []);
   const chains: number[][] = [];
@@ -132,7 +137,7 @@ export function layoutDag(boxes: readonly LayoutBox[]): Layout {
   let x = 0;
   for (let k = 0; k < layerCount; k++) {
     colX.push(x + colWidth[k]! / 2);
-    x += colWidth[k]! + LAYER_GAP;
+    x += colWidth[k]! + LAYER_GAP[direction];
   }
   const yc = new Array<number>(total).fill(0);
   for (const l of layers) {
@@ -159,17 +164,18 @@ export function layoutDag(boxes: readonly LayoutBox[]): Layout {
   const bottom = Math.max(...Array.from({ length: total }, (_, v) => yc[v]! + height[v]! / 2));
   const xs = Array.from({ length: total }, (_, v) => colX[layer[v]!]!);
 
+  const along = Math.max(0, x - LAYER_GAP[direction]);
   return {
-    x: xs.slice(0, n),
-    y: yc.slice(0, n),
+    x: (lr ? xs : yc).slice(0, n),
+    y: (lr ? yc : xs).slice(0, n),
     layer: layer.slice(0, n),
     edges: chains.map((chain) => ({
       from: chain[0]!,
       to: chain[chain.length - 1]!,
-      points: chain.map((v) => ({ x: xs[v]!, y: yc[v]! })),
+      points: chain.map((v) => (lr ? { x: xs[v]!, y: yc[v]! } : { x: yc[v]!, y: xs[v]! })),
     })),
-    width: Math.max(0, x - LAYER_GAP),
-    height: bottom,
+    width: lr ? along : bottom,
+    height: lr ? bottom : along,
   };
 }
 

@@ -5,7 +5,7 @@
  * `checkBackprop` or `checkDerivation`.
  */
 import { formatShape, type TapeGraphNode, Tensor, tapeGraph } from "@tapegrad/autograd";
-import { layoutDag } from "./graph-layout.js";
+import { type LayoutDirection, layoutDag } from "./graph-layout.js";
 import { describeValue } from "./input.js";
 import { VERDICT_COLORS } from "./palette.js";
 import { escapeXml, FONT, formatNumber, ID, MONO, px, svgDocument } from "./svg.js";
@@ -29,6 +29,8 @@ export interface GraphSvgOptions {
   verdicts?: Record<string, Verdict>;
   /** Leave out leaves that do not require grad and have no name (wrapped numbers such as the 1 of 1 − A2). */
   hideConstants?: boolean;
+  /** "LR" (default): layers left to right, as micrograd's `draw_dot`; "TB": top to bottom, narrower. */
+  direction?: LayoutDirection;
   /** Refuse graphs larger than this many boxes (default 400: a bigger picture cannot be read). */
   maxNodes?: number;
 }
@@ -54,8 +56,8 @@ interface Box {
 }
 
 /**
- * Draw the tape behind `y` (see `tapeGraph`) as an SVG document, laid out left to right in layers: leaves
- * on the left of the ops that read them, `y` on the right. An op's box has two cells — the op and the value
+ * Draw the tape behind `y` (see `tapeGraph`) as an SVG document, laid out in layers left to right (or top
+ * to bottom with `direction: "TB"`): leaves just before the ops that read them, `y` last. An op's box has two cells — the op and the value
  * (name, shape) — as micrograd's; parameters (leaves that require grad) are yellow, constants grey and
  * dashed, the output has a thick border. A value with a verdict gets a green (ok) or red (mismatch) border,
  * fill and a line saying so, with the relative difference when the verdict carries one.
@@ -125,19 +127,27 @@ export function graphSvg(y: Tensor, options: GraphSvgOptions = {}): string {
     const width = Math.ceil(opWidth + Math.max(...lines.map((l) => l.length)) * CHAR + 2 * PAD);
     return { node, name, verdict, opWidth, lines, width, height: lines.length * LINE + 10 };
   });
+  const direction = options.direction ?? "LR";
+  if (direction !== "LR" && direction !== "TB") {
+    throw new Error(`${fn}: direction is ${describeValue(direction)}; expected "LR" or "TB"`);
+  }
   const layout = layoutDag(
     boxes.map((b) => ({
       width: b.width,
       height: b.height,
       inputs: b.node.inputs.filter((i) => index.has(i)).map((i) => index.get(i)!),
     })),
+    direction,
   );
 
   const margin = 20;
   const titleHeight = 34;
   const hasVerdicts = verdictOf.size > 0;
   const legendHeight = 28;
-  const width = Math.ceil(Math.max(layout.width + 2 * margin, 520));
+  const yName = nameOf.get(y);
+  const title = options.title ?? `The tape behind ${yName ?? `a tensor of shape ${formatShape(y.shape)}`}`;
+  // wide enough for the graph, the legend and the title (15 px bold: about 8.5 px a character)
+  const width = Math.ceil(Math.max(layout.width + 2 * margin, 520, title.length * 8.5 + 2 * margin));
   const height = Math.ceil(layout.height + 2 * margin + titleHeight + legendHeight);
   const ox = (width - layout.width) / 2;
   const oy = margin + titleHeight;
@@ -146,14 +156,23 @@ export function graphSvg(y: Tensor, options: GraphSvgOptions = {}): string {
 
   const edges = layout.edges.map((e) => {
     const pts = e.points.map((p) => ({ x: X(p.x), y: Y(p.y) }));
-    pts[0]!.x += boxes[e.from]!.width / 2;
-    pts[pts.length - 1]!.x -= boxes[e.to]!.width / 2 + 2; // leave room for the arrowhead
+    const last = pts[pts.length - 1]!;
+    // leave the source on its far side, reach the target on its near side, room for the arrowhead
+    if (direction === "LR") {
+      pts[0]!.x += boxes[e.from]!.width / 2;
+      last.x -= boxes[e.to]!.width / 2 + 2;
+    } else {
+      pts[0]!.y += boxes[e.from]!.height / 2;
+      last.y -= boxes[e.to]!.height / 2 + 2;
+    }
     let d = `M${px(pts[0]!.x)} ${px(pts[0]!.y)}`;
     for (let k = 1; k < pts.length; k++) {
       const a = pts[k - 1]!;
       const b = pts[k]!;
-      const c = (b.x - a.x) / 2;
-      d += `C${px(a.x + c)} ${px(a.y)} ${px(b.x - c)} ${px(b.y)} ${px(b.x)} ${px(b.y)}`;
+      // a cubic whose tangents run along the layers' direction at both ends
+      const cx = direction === "LR" ? (b.x - a.x) / 2 : 0;
+      const cy = direction === "LR" ? 0 : (b.y - a.y) / 2;
+      d += `C${px(a.x + cx)} ${px(a.y + cy)} ${px(b.x - cx)} ${px(b.y - cy)} ${px(b.x)} ${px(b.y)}`;
     }
     return `<path d="${d}"/>`;
   });
@@ -161,8 +180,6 @@ export function graphSvg(y: Tensor, options: GraphSvgOptions = {}): string {
   const nodes = boxes.map((b, i) =>
     renderBox(b, X(layout.x[i]!), Y(layout.y[i]!), b.node.id === graph.output),
   );
-  const yName = nameOf.get(y);
-  const title = options.title ?? `The tape behind ${yName ?? `a tensor of shape ${formatShape(y.shape)}`}`;
   const ops = new Set(keep.filter((n) => n.op !== null).map((n) => n.op));
   const mismatches = boxes.filter((b) => b.verdict !== null && !b.verdict.ok).map((b) => b.name);
   const desc =

@@ -27,8 +27,12 @@ export interface HeatmapOptions {
   showValues?: boolean;
   /** How a value is written in its cell and on the colour bar (default: 3 significant digits). */
   format?: (v: number) => string;
-  /** Cell size in pixels (default: the larger side fits in 420 px, at most 44 px a cell). */
-  cellSize?: number;
+  /**
+   * Cell size in pixels, or [width, height] (default: square cells, the larger side of the map fitting in
+   * 420 px, at most 44 px a cell; a matrix so elongated that its map would be under 120 px thick gets cells
+   * stretched across it, e.g. a 3 × 64 weight matrix).
+   */
+  cellSize?: number | readonly [number, number];
   /** Draw the colour bar (default true). */
   colorbar?: boolean;
 }
@@ -82,21 +86,26 @@ export function heatmapSvg(t: MatrixLike, options: HeatmapOptions = {}): string 
   if (!(range[1] > range[0])) throw new Error(`${fn}: range [${range}] is empty; expected min < max`);
   const format = options.format ?? ((v: number) => formatNumber(v, 3));
 
-  const cell = options.cellSize ?? Math.min(44, 420 / Math.max(rows, cols));
+  const [cellW, cellH] = cellSizes(rows, cols, options.cellSize);
+  if (!(cellW > 0 && cellH > 0 && Number.isFinite(cellW + cellH))) {
+    throw new Error(
+      `${fn}: cellSize is ${String(options.cellSize)}; expected a positive number of pixels or [width, height]`,
+    );
+  }
   const title = options.title ?? "Heat map";
   const rowText = (i: number) => options.rowLabels?.[i] ?? String(i);
   const colText = (j: number) => options.colLabels?.[j] ?? String(j);
   // which rows and columns get a label: all when they fit, else every k-th
-  const rowEvery = Math.max(1, Math.ceil(18 / cell));
+  const rowEvery = Math.max(1, Math.ceil(18 / cellH));
   const colEvery = Math.max(
     1,
-    Math.ceil((Math.max(...Array.from({ length: cols }, (_, j) => colText(j).length)) * 7 + 6) / cell),
+    Math.ceil((Math.max(...Array.from({ length: cols }, (_, j) => colText(j).length)) * 7 + 6) / cellW),
   );
   const rowLabelWidth = Math.max(...Array.from({ length: rows }, (_, i) => rowText(i).length)) * 7;
   const left = 30 + rowLabelWidth + 8;
   const top = 40;
-  const mapW = cols * cell;
-  const mapH = rows * cell;
+  const mapW = cols * cellW;
+  const mapH = rows * cellH;
   const showBar = options.colorbar !== false;
   const barX = left + mapW + 18;
   const barTicks = [range[0], (range[0] + range[1]) / 2, range[1]].map(format);
@@ -112,8 +121,8 @@ export function heatmapSvg(t: MatrixLike, options: HeatmapOptions = {}): string 
       ? Math.round(Math.min(1, Math.max(0, (v - range[0]) / (range[1] - range[0]))) * (LEVELS - 1))
       : -1;
   const fillOf = (q: number) => (q < 0 ? NAN_FILL : colorAt(scale, q / (LEVELS - 1)));
-  const xEdge = (j: number) => px(left + j * cell);
-  const yEdge = (i: number) => px(top + i * cell);
+  const xEdge = (j: number) => px(left + j * cellW);
+  const yEdge = (i: number) => px(top + i * cellH);
 
   // one path per colour level, each a list of rectangles covering runs of equal cells in a row
   const paths = new Map<number, string[]>();
@@ -123,7 +132,7 @@ export function heatmapSvg(t: MatrixLike, options: HeatmapOptions = {}): string 
       const q = level(data[i * cols + start]!);
       if (j < cols && level(data[i * cols + j]!) === q) continue;
       const x0 = xEdge(start);
-      const w = px(left + j * cell - Number(x0));
+      const w = px(left + j * cellW - Number(x0));
       const run = `M${x0} ${yEdge(i)}h${w}V${yEdge(i + 1)}H${x0}z`;
       const list = paths.get(q);
       if (list === undefined) paths.set(q, [run]);
@@ -136,16 +145,16 @@ export function heatmapSvg(t: MatrixLike, options: HeatmapOptions = {}): string 
     `<g class="cells" shape-rendering="crispEdges">${[...paths].map(([q, d]) => `<path fill="${fillOf(q)}" d="${d.join("")}"/>`).join("")}</g>`,
     `<rect x="${left}" y="${top}" width="${px(mapW)}" height="${px(mapH)}" fill="none" stroke="#333" stroke-width="0.75"/>`,
   ];
-  const showValues = options.showValues ?? (cell >= 24 && rows * cols <= 400);
+  const showValues = options.showValues ?? (Math.min(cellW, cellH) >= 24 && rows * cols <= 400);
   if (showValues) {
-    const size = Math.max(7, Math.min(13, cell * 0.36));
+    const size = Math.max(7, Math.min(13, Math.min(cellW, cellH) * 0.36));
     const texts: string[] = [];
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < cols; j++) {
         const v = data[i * cols + j]!;
         const color = prefersDarkText(fillOf(level(v))) ? "#111" : "#fff";
         texts.push(
-          `<text x="${px(left + (j + 0.5) * cell)}" y="${px(top + (i + 0.5) * cell + size * 0.36)}" fill="${color}">${escapeXml(format(v))}</text>`,
+          `<text x="${px(left + (j + 0.5) * cellW)}" y="${px(top + (i + 0.5) * cellH + size * 0.36)}" fill="${color}">${escapeXml(format(v))}</text>`,
         );
       }
     }
@@ -154,12 +163,12 @@ export function heatmapSvg(t: MatrixLike, options: HeatmapOptions = {}): string 
   const labels: string[] = [];
   for (let i = 0; i < rows; i += rowEvery) {
     labels.push(
-      `<text x="${left - 5}" y="${px(top + (i + 0.5) * cell + 4)}" text-anchor="end">${escapeXml(rowText(i))}</text>`,
+      `<text x="${left - 5}" y="${px(top + (i + 0.5) * cellH + 4)}" text-anchor="end">${escapeXml(rowText(i))}</text>`,
     );
   }
   for (let j = 0; j < cols; j += colEvery) {
     labels.push(
-      `<text x="${px(left + (j + 0.5) * cell)}" y="${px(top + mapH + 15)}" text-anchor="middle">${escapeXml(colText(j))}</text>`,
+      `<text x="${px(left + (j + 0.5) * cellW)}" y="${px(top + mapH + 15)}" text-anchor="middle">${escapeXml(colText(j))}</text>`,
     );
   }
   body.push(`<g class="ticks" ${FONT} font-size="11" fill="#333">${labels.join("")}</g>`);
@@ -171,6 +180,17 @@ export function heatmapSvg(t: MatrixLike, options: HeatmapOptions = {}): string 
   const what = `${rows} × ${cols}`;
   const desc = `A heat map of a ${what} matrix, values from ${format(lo)} to ${format(hi)}${nonFinite > 0 ? `, ${nonFinite} not finite (grey)` : ""}.`;
   return svgDocument(width, height, title, desc, body.join("\n"));
+}
+
+function cellSizes(rows: number, cols: number, given: HeatmapOptions["cellSize"]): [number, number] {
+  if (typeof given === "number") return [given, given];
+  if (given !== undefined) return [given[0], given[1]];
+  const square = Math.min(44, 420 / Math.max(rows, cols));
+  if (Math.min(rows, cols) * square >= 120) return [square, square];
+  return [
+    Math.min(44, 420 / cols, Math.max(square, 120 / cols)),
+    Math.min(44, 420 / rows, Math.max(square, 120 / rows)),
+  ];
 }
 
 function colorbar(

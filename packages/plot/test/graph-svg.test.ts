@@ -70,6 +70,14 @@ describe("graphSvg", () => {
     expect(svg).toContain(">The tape behind J</text>");
   });
 
+  it("draws top to bottom with direction TB: the output below its inputs", () => {
+    const { W1, J } = smallNet();
+    const svg = graphSvg(J, { names: { W1, J }, direction: "TB" });
+    expect(xmlProblem(svg)).toBeNull();
+    const yOf = (name: string) => Number(nodeNamed(svg, name).match(/<rect x="[\d.-]+" y="([\d.-]+)"/)![1]);
+    expect(yOf("J")).toBeGreaterThan(yOf("W1") + 100);
+  });
+
   it("leaves out unnamed constants with hideConstants", () => {
     const { J } = smallNet();
     const svg = graphSvg(J, { hideConstants: true });
@@ -90,6 +98,9 @@ describe("graphSvg", () => {
     );
     expect(() => graphSvg(J, { names: { W1 }, verdicts: { W1: "fine" as never } })).toThrow(
       /^graphSvg: verdicts.W1 is string fine; expected "ok", "mismatch" or \{ ok: boolean \}/,
+    );
+    expect(() => graphSvg(J, { direction: "up" as never })).toThrow(
+      /^graphSvg: direction is string up; expected "LR" or "TB"/,
     );
     expect(() => graphSvg(J, { maxNodes: 5 })).toThrow(
       /^graphSvg: the graph has 10 boxes; expected at most 5/,
@@ -118,6 +129,19 @@ describe("layoutDag", () => {
     }
     // edges run left to right, from the input's column to the consumer's
     for (const e of layout.edges) expect(e.points[0]!.x).toBeLessThan(e.points.at(-1)!.x);
+  });
+
+  it("with direction TB stacks the layers top to bottom, boxes of a layer side by side", () => {
+    const boxes = [
+      { width: 80, height: 20, inputs: [] },
+      { width: 60, height: 20, inputs: [] },
+      { width: 50, height: 30, inputs: [0, 1] },
+    ];
+    const layout = layoutDag(boxes, "TB");
+    expect(layout.y[0]).toBe(layout.y[1]);
+    expect(layout.y[2]).toBeGreaterThan(layout.y[0]! + 20);
+    expect(Math.abs(layout.x[0]! - layout.x[1]!)).toBeGreaterThanOrEqual((80 + 60) / 2);
+    for (const e of layout.edges) expect(e.points[0]!.y).toBeLessThan(e.points.at(-1)!.y);
   });
 
   it("routes an edge that skips columns through one point per skipped column", () => {
