@@ -1,12 +1,14 @@
 import { RandomState } from "@tapegrad/autograd";
 import { PALETTE, REGION_PALETTE, VERDICT_COLORS } from "@tapegrad/plot";
-import { describe, expect, it } from "vitest";
-import { run, spiral } from "../src/plot-gallery.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type GalleryResult, run, spiral } from "../src/plot-gallery.js";
 import { countTags, xmlProblem } from "./helpers.js";
 
 describe("plot gallery (quick)", () => {
-  const lines: string[] = [];
-  const result = run({ steps: 300, outDir: null, log: (l) => lines.push(l) });
+  let result: GalleryResult;
+  beforeAll(() => {
+    result = run({ steps: 300, outDir: null, log: () => {} });
+  });
 
   it("draws five well-formed figures", () => {
     expect(Object.keys(result.svgs)).toEqual([

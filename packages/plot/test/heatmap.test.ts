@@ -57,6 +57,18 @@ describe("heatmapSvg", () => {
     expect(svg).not.toContain('class="values"'); // values are not written in 15 px cells
   });
 
+  it("stretches the cells of an elongated matrix so that its map is at least 120 px thick", () => {
+    const svg = heatmapSvg(
+      tensor(Array.from({ length: 3 }, (_, i) => Array.from({ length: 64 }, (_, j) => i - j / 32))),
+    );
+    const frame = svg.match(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="([\d.]+)" fill="none"/)!;
+    expect(Number(frame[1])).toBeCloseTo(420, 0);
+    expect(Number(frame[2])).toBeCloseTo(120, 0);
+    expect(() => heatmapSvg([[1]], { cellSize: 0 })).toThrow(
+      /^heatmapSvg: cellSize is 0; expected a positive number/,
+    );
+  });
+
   it("paints NaN cells grey and says so on the colour bar", () => {
     const svg = heatmapSvg([[1, Number.NaN, 3]]);
     expect(fills(svg)).toContain("#bdbdbd");
