@@ -104,7 +104,10 @@ abstract class BatchNorm extends Module {
     }
     const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
     const channelShape = x.shape.map((d, i) => (i === 1 ? d : 1));
-    let y: Tensor;
+    // One scale and one shift per channel, computed on (1, C, 1, …) tensors, so that the full-size input
+    // goes through as few broadcasting ops as possible: y = (x − mean)·(weight/√(var + eps)) + bias.
+    const weight = this.weight === null ? null : reshape(this.weight, channelShape);
+    const bias = this.bias === null ? null : reshape(this.bias, channelShape);
     if (this.training || this.running_mean === null || this.running_var === null) {
       const count = x.size / C;
       if (count <= 1 && this.training) {
@@ -115,14 +118,16 @@ abstract class BatchNorm extends Module {
       const mu = mean(x, axes, true);
       const centered = sub(x, mu);
       const variance = mean(square(centered), axes, true); // biased, for normalising (as PyTorch)
-      y = div(centered, sqrt(add(variance, this.eps)));
       if (this.training) this.updateRunningStats(mu.data, variance.data, count);
-    } else {
-      const mu = reshape(this.running_mean, channelShape);
-      y = div(sub(x, mu), sqrt(add(reshape(this.running_var, channelShape), this.eps)));
+      const invStd = div(1, sqrt(add(variance, this.eps)));
+      const y = mul(centered, weight === null ? invStd : mul(weight, invStd));
+      return bias === null ? y : add(y, bias);
     }
-    if (this.weight === null || this.bias === null) return y;
-    return add(mul(y, reshape(this.weight, channelShape)), reshape(this.bias, channelShape));
+    // eval: x·scale + shift with scale = weight/√(running_var + eps), shift = bias − running_mean·scale
+    const invStd = div(1, sqrt(add(reshape(this.running_var, channelShape), this.eps)));
+    const scale = weight === null ? invStd : mul(weight, invStd);
+    const shift = mul(reshape(this.running_mean, channelShape), scale);
+    return add(mul(x, scale), bias === null ? mul(shift, -1) : sub(bias, shift));
   }
 
   /** PyTorch's update, in place (not on the tape): the running variance takes the unbiased variance. */
