@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { arange, mul, reshape, sum, type Tensor, tensor } from "@tapegrad/autograd";
+import { arange, mul, RandomState, reshape, sum, type Tensor, tensor } from "@tapegrad/autograd";
 import {
   Adam,
   AdamW,
@@ -16,6 +16,7 @@ import {
   CosineAnnealingLR,
   clipGradNorm,
   crossEntropyLoss,
+  Dropout,
   Linear,
   type Optimizer,
   ReLU,
@@ -326,5 +327,48 @@ describe("accuracy", () => {
     expect(() => accuracy(logits, [1, 2])).toThrow(
       "accuracy: logits has 4 rows (examples) but there are 2 labels",
     );
+  });
+});
+
+describe("the README's training loop", () => {
+  test("Linear–BatchNorm1d–ReLU–Dropout–Linear, AdamW, cosine schedule, clipping, shuffled batches: learns 3 blobs", () => {
+    // three Gaussian blobs in 2-D, 60 points each
+    const rs = new RandomState(5);
+    const centers = [
+      [2, 0],
+      [-1, 1.7],
+      [-1, -1.7],
+    ];
+    const noise = rs.randn(180, 2).data;
+    const X = tensor(
+      Float64Array.from({ length: 360 }, (_, k) => centers[Math.floor(k / 120)]![k % 2]! + 0.6 * noise[k]!),
+      { shape: [180, 2] },
+    );
+    const labels = Int32Array.from({ length: 180 }, (_, i) => Math.floor(i / 60));
+    const model = new Sequential(
+      new Linear(2, 16, { seed: 1 }),
+      new BatchNorm1d(16),
+      new ReLU(),
+      new Dropout(0.1, { seed: 2 }),
+      new Linear(16, 3, { seed: 3 }),
+    );
+    const epochs = 15;
+    const opt = new AdamW(model.parameters(), { lr: 0.05 });
+    const scheduler = new CosineAnnealingLR(opt, { tMax: epochs });
+    const norms: number[] = [];
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      model.train();
+      for (const [xb, yb] of batches(X, labels, { batchSize: 32, shuffle: true, seed: epoch })) {
+        opt.zeroGrad();
+        crossEntropyLoss(model.forward(xb), yb).backward();
+        norms.push(clipGradNorm(model.parameters(), 1.0));
+        opt.step();
+      }
+      scheduler.step();
+    }
+    model.eval();
+    expect(accuracy(model.forward(X), labels)).toBeGreaterThan(0.95);
+    expect(opt.lr).toBe(0); // the cosine reached etaMin
+    expect(norms.every(Number.isFinite)).toBe(true);
   });
 });
