@@ -61,9 +61,10 @@ export abstract class Module {
    * Declare `t` a parameter under the property `name` (PyTorch's `register_parameter`), and return it.
    * Needed only for a parameter that is frozen (`requiresGrad = false`) before the module is first walked;
    * a tensor property that requires grad is found without it.
-   * @throws Error if `t` is not a Tensor or `name` is a registered buffer.
+   * @throws Error if `t` is not a Tensor, `name` is not a property name or is a registered buffer.
    */
   registerParameter(name: string, t: Tensor): Tensor {
+    checkName("registerParameter", name);
     expectTensor("registerParameter", name, t);
     if (bufferNames.get(this)?.has(name)) {
       throw new Error(`registerParameter: "${name}" is already a buffer of this ${this.constructor.name}`);
@@ -80,11 +81,7 @@ export abstract class Module {
    * @returns t. @throws Error if `t` is not a Tensor or `name` is not a property name.
    */
   registerBuffer(name: string, t: Tensor, options: { persistent?: boolean } = {}): Tensor {
-    if (typeof name !== "string" || name === "" || name.includes(".")) {
-      throw new Error(
-        `registerBuffer: name must be a non-empty string without ".", got ${describeValue(name)}`,
-      );
-    }
+    checkName("registerBuffer", name);
     expectTensor("registerBuffer", name, t);
     let names = bufferNames.get(this);
     if (names === undefined) bufferNames.set(this, (names = new Map()));
@@ -257,6 +254,13 @@ export abstract class Module {
   /** `console.log(model)` in Node prints the repr (the key is `util.inspect.custom`). */
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
+  }
+}
+
+/** A state-dict key part: non-empty, without the "." that joins the parts. */
+function checkName(fn: string, name: unknown): void {
+  if (typeof name !== "string" || name === "" || name.includes(".")) {
+    throw new Error(`${fn}: name must be a non-empty string without ".", got ${describeValue(name)}`);
   }
 }
 
