@@ -75,7 +75,7 @@ export {
 export { GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh } from "./layers.js";
 export { bceLoss, bceWithLogitsLoss, crossEntropyLoss, mseLoss } from "./losses.js";
 export { accuracy } from "./metrics.js";
-export { isParameter, Module } from "./module.js";
+export { Module } from "./module.js";
 export { Adam, type AdamOptions, type AdamState, Optimizer, SGD, type SGDOptions } from "./optim.js";
 export type { Hyperparameter, OptimizerStateDict, ParamState } from "./optim-state.js";
 export { CosineAnnealingLR, LRScheduler, type SchedulerStateDict, StepLR } from "./schedulers.js";
