@@ -25,6 +25,8 @@ export abstract class LRScheduler {
   baseLr: number;
   /** The number of `step()` calls so far. */
   lastEpoch = 0;
+  /** The class name, for messages. */
+  private readonly name: string;
 
   /** @throws Error starting with `name` if `optimizer` is not an Optimizer. */
   constructor(name: string, optimizer: Optimizer) {
@@ -33,6 +35,7 @@ export abstract class LRScheduler {
         `${name}: optimizer must be an Optimizer (SGD, Adam, AdamW), got ${describeValue(optimizer)}`,
       );
     }
+    this.name = name;
     this.optimizer = optimizer;
     this.baseLr = optimizer.lr;
   }
@@ -58,7 +61,7 @@ export abstract class LRScheduler {
 
   /** Restore a `stateDict()`. @throws Error for a state that is not `{ lastEpoch, baseLr }`. */
   loadStateDict(state: SchedulerStateDict): void {
-    const fn = `${this.constructor.name}.loadStateDict`;
+    const fn = `${this.name}.loadStateDict`;
     const lastEpoch = expectInteger(fn, "lastEpoch", state?.lastEpoch, 0);
     this.baseLr = expectNumber(fn, "baseLr", state.baseLr, { min: 0 });
     this.lastEpoch = lastEpoch;

@@ -9,6 +9,7 @@ import {
   formatShape,
   mean,
   mul,
+  neg,
   ones,
   reshape,
   sqrt,
@@ -123,11 +124,11 @@ abstract class BatchNorm extends Module {
       const y = mul(centered, weight === null ? invStd : mul(weight, invStd));
       return bias === null ? y : add(y, bias);
     }
-    // eval: x·scale + shift with scale = weight/√(running_var + eps), shift = bias − running_mean·scale
+    // eval: x·scale + (bias − running_mean·scale) with scale = weight/√(running_var + eps), PyTorch's form
     const invStd = div(1, sqrt(add(reshape(this.running_var, channelShape), this.eps)));
     const scale = weight === null ? invStd : mul(weight, invStd);
-    const shift = mul(reshape(this.running_mean, channelShape), scale);
-    return add(mul(x, scale), bias === null ? mul(shift, -1) : sub(bias, shift));
+    const meanScaled = mul(reshape(this.running_mean, channelShape), scale);
+    return add(mul(x, scale), bias === null ? neg(meanScaled) : sub(bias, meanScaled));
   }
 
   /** PyTorch's update, in place (not on the tape): the running variance takes the unbiased variance. */
