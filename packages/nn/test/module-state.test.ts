@@ -153,6 +153,13 @@ describe("a PyTorch state_dict loads into tapegrad's Sequential, and back", () =
     expect(net.eval().forward(tensor(info.x))).toBeAllClose(tensor(info.yEval), { rtol: 1e-12 });
   });
 
+  test("PyTorch → tapegrad: the state dict as PyTorch holds it (num_batches_tracked int64) loads as it is", () => {
+    const net = fixtureModel();
+    net.loadStateDict(loadParameters(join(FIXTURES, "state-dict-fixture-raw.safetensors"), info.shapes));
+    expect(net.stateDict()["1.num_batches_tracked"]!.item()).toBe(2);
+    expect(net.eval().forward(tensor(info.x))).toBeAllClose(tensor(info.yEval), { rtol: 1e-12 });
+  });
+
   test("tapegrad → PyTorch: the same key names, shapes and dtypes as PyTorch's file", () => {
     const path = join(mkdtempSync(join(tmpdir(), "tapegrad-state-")), "model.safetensors");
     saveParameters(path, fixtureModel().stateDict());
