@@ -323,7 +323,7 @@ describe("accuracy", () => {
     ]);
     expect(accuracy(logits, [1, 0, 0, 1])).toBe(0.75);
     expect(accuracy(logits, Int32Array.from([1, 0, 1, 2]))).toBe(0.75);
-    expect(accuracy(tensor([-1, 2, 0.5]), tensor([0, 1, 0]))).toBeCloseTo(2 / 3, 15);
+    expect(accuracy(tensor([-1, 2, 0.5]), tensor([0, 1, 0]))).toBeAllClose(2 / 3, { rtol: 0, atol: 5e-16 });
     expect(() => accuracy(logits, [1, 2])).toThrow(
       "accuracy: logits has 4 rows (examples) but there are 2 labels",
     );
