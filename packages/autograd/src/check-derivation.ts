@@ -337,13 +337,21 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
   };
 
   const sizes = new Set<number>();
-  const reductions: { shape: readonly number[]; axes: readonly number[] }[] = [];
+  const reductions: { shape: readonly number[]; axis: number; mean: boolean }[] = [];
   for (const node of nodes) {
     for (const x of node.inputs) for (const d of x.shape) sizes.add(d);
     const attrs = node.attrs as { axes?: unknown } | undefined;
     // One-axis sums only (a mean, softmax or logsumexp along an axis); a full sum has no direction.
     if (node.rule.name === "sum" && Array.isArray(attrs?.axes) && attrs.axes.length === 1) {
-      reductions.push({ shape: node.inputs[0]!.shape, axes: attrs.axes as number[] });
+      const shape = node.inputs[0]!.shape;
+      const axis = attrs.axes[0] as number;
+      // A mean is that sum times 1/n (how `mean` is built).
+      const mean = (consumers.get(outputOf.get(node)!) ?? []).some(
+        (c) =>
+          c.rule.name === "mul" &&
+          c.inputs.some((k) => k.size === 1 && Math.abs(k.data[0]! * shape[axis]! - 1) <= 1e-12),
+      );
+      reductions.push({ shape, axis, mean });
     }
   }
   const named = [...quantities.values()].filter((q) => !q.isInput);
@@ -375,7 +383,8 @@ export function checkDerivation<I extends DerivationInputs, K extends string = s
           of: { name: r.q.label, value: x.detach(), isParameter: r.q.isInput },
           scale: r.scale,
           sizes: [...sizes],
-          reducedAxes: reductions.filter((d) => shapesEqual(d.shape, x.shape)).flatMap((d) => d.axes),
+          reducedAxes: reductions.filter((d) => shapesEqual(d.shape, x.shape)).map((d) => d.axis),
+          meanAxes: reductions.filter((d) => d.mean && shapesEqual(d.shape, x.shape)).map((d) => d.axis),
           related: named
             .filter((q) => q !== r.q && shapesEqual(q.t.shape, x.shape))
             .map((q) => ({ name: q.label, value: q.t.detach() })),

@@ -22,6 +22,8 @@ export interface DerivationContext {
   sizes: readonly number[];
   /** Axes the forward sums over (sum, mean, softmax, logsumexp) in tensors of this quantity's shape. */
   reducedAxes: readonly number[];
+  /** The subset of `reducedAxes` that are means (a sum times 1/n). */
+  meanAxes: readonly number[];
   /** Other named values of the same shape. */
   related: NonNullable<ResidualContext["related"]>;
   /** The ops that consume the quantity, with their outputs. */
@@ -82,7 +84,7 @@ function ratioSlip(c: number, ctx: DerivationContext): string | null {
     for (const a of [0, 1]) {
       const b = 1 - a;
       const [na, nb] = [shape[a]!, shape[b]!];
-      if (na === nb || !ctx.reducedAxes.includes(a) || ctx.reducedAxes.includes(b)) continue;
+      if (na === nb || !ctx.meanAxes.includes(a) || ctx.reducedAxes.includes(b)) continue;
       if (near(c, na / nb)) {
         return `${name}: a mean over axis ${b} (length ${nb}) where the forward's mean is over axis ${a} (length ${na}) — the other axis? (returned = ${na}/${nb} × expected)`;
       }

@@ -181,6 +181,16 @@ describe("the factors", () => {
     );
   });
 
+  test("a sum that is not a mean (a logsumexp's) is not called a mean over the other axis", () => {
+    // Z is [2, 4], the forward sums over axis 1 (length 4); a ×2 = 4/2 slip is a factor of two, not a mean.
+    const Z = rng.randn(2, 4);
+    const fwd = (p: { Z: Tensor }) => sum(logsumexp(p.Z, 1));
+    expect(
+      onlyFailure(checkDerivation(fwd, { Z }, (v: { Z: Tensor }) => ({ dZ: mul(softmax(v.Z, 1), 2) })))
+        .diagnosis,
+    ).toContain("dZ: returned = 2 × expected: a factor-of-two error?");
+  });
+
   const X = rng.randn(3, 8);
   const Y = rng.randn(3, 8);
   const W0 = rng.randn(3, 3);
