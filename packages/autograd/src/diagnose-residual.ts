@@ -173,8 +173,8 @@ export function diagnoseResidual(
     const preferred = [...(context.reducedAxes ?? []).filter((a) => axes.includes(a)), ...axes];
     for (const a of preferred) {
       if (fitPerLine(r, null, shape, a)) {
-        const via = context.reducedAxes?.includes(a) ? ` (the forward reduces over axis ${a})` : "";
-        return `${name}: a term that is the same for every example is missing: ${E} − ${R} is constant along axis ${a} (length ${shape[a]})${via} — the path through a mean over axis ${a} (batch norm's μ, a centring)?`;
+        const via = context.reducedAxes?.includes(a) ? `; the forward reduces over axis ${a}` : "";
+        return `${name}: a term that is the same for every example is missing: the path through a mean over axis ${a} (batch norm's μ, a centring)? (${E} − ${R} is constant along axis ${a}, length ${shape[a]}${via})`;
       }
     }
     // Proportional to another value, one coefficient per line: the path through a variance.
