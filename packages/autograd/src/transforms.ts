@@ -11,7 +11,7 @@
  */
 import { enableGrad, isGradEnabled } from "./grad-mode.js";
 import { full, mul, sum, toTensor, zeros } from "./ops/index.js";
-import { apply } from "./ops/primitives.js";
+import { apply, primitives } from "./primitives/index.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { runBackward } from "./tape.js";
 import { Tensor } from "./tensor.js";
@@ -92,7 +92,7 @@ function trace(f: AnyFn, args: readonly unknown[], nums: readonly number[], op: 
     let t: Tensor;
     if (outer && x._requiresGrad) {
       // A recorded identity: a new tensor (distinct from x and from other arguments) still connected to x.
-      t = apply("reshape", [x], { shape: [...x.shape] });
+      t = apply(primitives.reshape, [x], { shape: [...x.shape] });
     } else {
       t = new Tensor(x.data, x.shape, true);
       own.add(t);
