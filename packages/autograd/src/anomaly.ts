@@ -87,15 +87,26 @@ function unravel(index: number, shape: readonly number[]): number[] {
   return pos;
 }
 
-// The directory of the library's sources (or of dist/ when built); frames inside it are not the user's.
-const libraryDir = decodeURIComponent(new URL(".", import.meta.url).pathname);
+/**
+ * The directory of the library's sources (or of dist/ when built); frames inside it are not the user's.
+ * In a bundle import.meta.url may be an http: or blob: URL, or missing: then no frame is treated as the
+ * library's unless the directory is a real one (never just "/"), and loading never throws.
+ */
+const libraryDir = ((): string | null => {
+  try {
+    const dir = decodeURIComponent(new URL(".", import.meta.url).pathname);
+    return dir.length > 1 ? dir : null;
+  } catch {
+    return null;
+  }
+})();
 
 /** The first stack frame outside this library: the user's line that created the op. */
 export function userSite(stack: string | null): string {
   if (stack === null) return "unknown location";
   for (const line of stack.split("\n").slice(1)) {
     const frame = line.trim();
-    if (frame.includes(libraryDir) || frame.includes("node:internal")) continue;
+    if ((libraryDir !== null && frame.includes(libraryDir)) || frame.includes("node:internal")) continue;
     return frame.replace(/^at /, "");
   }
   return "unknown location";

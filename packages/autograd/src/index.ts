@@ -5,6 +5,7 @@
 import "./tensor-methods.js";
 
 export { AnomalyError, detectAnomaly, isAnomalyEnabled } from "./anomaly.js";
+export { type BackendInfo, backendInfo, getNumThreads, setNumThreads } from "./backend.js";
 export { type CustomOpDefinition, defineOp } from "./custom-op.js";
 export { type DiagnoseContext, diagnoseMismatch } from "./diagnose.js";
 export { enableGrad, isGradEnabled, noGrad } from "./grad-mode.js";

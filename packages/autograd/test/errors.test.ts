@@ -62,11 +62,11 @@ describe("error messages", () => {
       () => tensor(new Float64Array(2), { shape: [2, -1] }),
     ],
     [
-      "add: argument 2 must be a Tensor or a number, got string 1",
+      "add: argument 2 must be a Tensor or a number, got the string \"1\"",
       () => ag.add(m(1, 1), "1" as unknown as number),
     ],
     [
-      "mul: argument 1 must be a Tensor or a number, got an array (wrap it with tensor(...))",
+      "mul: argument 1 must be a Tensor or a number, got an array of length 2 (wrap it with tensor(...))",
       () => ag.mul([1, 2] as unknown as number, 2),
     ],
     [
