@@ -84,7 +84,9 @@ describe("defineOp", () => {
 
   test("forward returning a non-Tensor is an error naming the op", () => {
     const bad = defineOp({ name: "bad", forward: () => 3 as unknown as Tensor, backward: (g) => [g] });
-    expect(() => bad(tensor([1]))).toThrow('forward of custom op "bad" must return a Tensor, got a number');
+    expect(() => bad(tensor([1]))).toThrow(
+      'forward of custom op "bad" must return a Tensor, got the number 3',
+    );
   });
 });
 
@@ -156,10 +158,10 @@ describe("mutated backwards are caught", () => {
       'backward of custom op "swish": returned 1 gradient for 2 inputs',
     );
     expect(() => sum(pair((g) => g)(a, a)).backward()).toThrow(
-      'backward of custom op "swish" must return an array with one gradient (a Tensor or null) per input, got Tensor',
+      'backward of custom op "swish" must return an array with one gradient (a Tensor or null) per input, got a Tensor of shape [2]',
     );
     expect(() => sum(pair((g) => [g, 2])(a, a)).backward()).toThrow(
-      'backward of custom op "swish": gradient for input 1 is a number, expected a Tensor or null',
+      'backward of custom op "swish": gradient for input 1 is the number 2, expected a Tensor or null',
     );
   });
 

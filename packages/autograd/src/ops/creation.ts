@@ -3,7 +3,7 @@
  */
 import { assertShape, formatShape, shapeSize } from "../shape.js";
 import { Tensor } from "../tensor.js";
-import { describeValue } from "../validate.js";
+import { describeValue, expectNumber } from "../validate.js";
 import { toTensor } from "./convert.js";
 
 /** Options of `tensor`. */
@@ -116,14 +116,9 @@ export function onesLike(x: Tensor): Tensor {
  */
 export function arange(start: number, stop?: number, step = 1): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
-  for (const [name, v] of [
-    ["start", start],
-    ["stop", stop],
-    ["step", step],
-  ] as const) {
-    if (typeof v !== "number" || !Number.isFinite(v))
-      throw new Error(`arange: ${name} must be a finite number, got ${describeValue(v)}`);
-  }
+  expectNumber("arange", "start", start);
+  expectNumber("arange", "stop", stop);
+  expectNumber("arange", "step", step);
   if (step === 0) throw new Error("arange: step must not be 0");
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const out = new Float64Array(n);

@@ -7,6 +7,7 @@ import type { CompareOp } from "../primitives/index.js";
 import { inner } from "../primitives/index.js";
 import { broadcastShapes, formatShape, shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
+import { describeValue } from "../validate.js";
 import { type TensorLike, toTensor } from "./convert.js";
 
 function unaryOp(
@@ -141,7 +142,8 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
   const t = toTensor(x, "clip");
   if (typeof lo !== "number" || typeof hi !== "number" || Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) {
-    throw new Error(`clip: expected numbers lo ≤ hi, got lo = ${String(lo)}, hi = ${String(hi)}`);
+    const show = (v: unknown) => (typeof v === "number" ? String(v) : describeValue(v));
+    throw new Error(`clip: expected numbers lo ≤ hi, got lo = ${show(lo)}, hi = ${show(hi)}`);
   }
   return inner.clip(t, lo, hi);
 }
