@@ -73,7 +73,10 @@ while (work !== null) {
 }
 `;
 
-let threadCount = Math.max(1, Math.min(2, cpuCount()));
+const cpus = cpuCount();
+let threadCount = Math.max(1, Math.min(2, cpus ?? 1));
+/** Whether threadCount was set by `setGemmThreads` rather than derived from the CPU count. */
+let threadCountSet = false;
 const pool: NodeWorker[] = [];
 /** Set once a worker failed to start, died or trapped: from then on everything runs on one thread. */
 let poolFailed = false;
@@ -87,6 +90,7 @@ let failure = "";
  */
 export function setGemmThreads(n: number, st: WasmState | null | undefined): void {
   threadCount = Math.max(1, Math.min(MAX_WORKERS + 1, Math.floor(n) || 1));
+  threadCountSet = true;
   // Idle workers past the new count would still claim tasks: stop them (gemm is not running now).
   retireWorkers(threadCount - 1, st);
 }
@@ -110,7 +114,12 @@ export function resetPool(st: WasmState | null | undefined): void {
 
 /** Why large products run on fewer threads than `setGemmThreads` asked for; empty when they do not. */
 export function threadsReason(st: WasmState | null, running: number): string {
-  if (threadCount === 1) return "threads: 1 (setNumThreads(1))";
+  if (threadCount === 1) {
+    if (threadCountSet) return "threads: 1 (setNumThreads(1))";
+    return cpus === undefined
+      ? "threads: 1 (the CPU count is unknown here; setNumThreads(n) to use more)"
+      : "threads: 1 (one logical CPU)";
+  }
   if (st === null) return "threads: need the wasm SIMD kernel";
   if (poolFailed) return `threads: the worker pool failed (${failure}); products run on one thread`;
   if (running < threadCount - 1) return `threads: ${threadCount - 1 - running} worker(s) still starting`;
