@@ -5,7 +5,7 @@
  * loop. The plain-SIMD build, which engines without relaxed SIMD run, is checked in a child process that
  * hides Node's built-in modules (as a browser would).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { backendInfo, getNumThreads, matmul, setNumThreads, Tensor } from "@tapegrad/autograd";
 import fc from "fast-check";
@@ -306,15 +306,21 @@ const root = fileURLToPath(new URL("../../../..", import.meta.url));
  * itself; killed after `timeout` ms (a hang becomes a failure). Asynchronous, so that the test worker stays
  * responsive while it waits.
  */
-const runChild = (
-  script: string,
+const runChild = (script: string, timeout: number) =>
+  runNode(
+    ["--import", "tsx", "--input-type=module", "-e", script],
+    fileURLToPath(new URL("../..", import.meta.url)),
+    timeout,
+  );
+
+/** Runs Node with `args` in `cwd`, killed after `timeout` ms; resolves with its output and exit. */
+const runNode = (
+  args: string[],
+  cwd: string,
   timeout: number,
 ): Promise<{ stdout: string; stderr: string; status: number | null; signal: string | null }> =>
   new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      cwd: fileURLToPath(new URL("../..", import.meta.url)),
-      timeout,
-    });
+    const child = spawn(process.execPath, args, { cwd, timeout });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -400,11 +406,11 @@ test("without Node's built-in modules (as in a browser): plain SIMD on one threa
   expect(info.reason).toContain("no node:worker_threads");
 }, 70_000);
 
-test("the committed wasm matches scripts/gemm-wat.ts (build-wasm --check)", () => {
-  const child = spawnSync(
-    process.execPath,
+test("the committed wasm matches scripts/gemm-wat.ts (build-wasm --check)", async () => {
+  const child = await runNode(
     ["--import", "tsx", "packages/autograd/scripts/build-wasm.ts", "--check"],
-    { cwd: root, encoding: "utf8", timeout: 60_000 },
+    root,
+    60_000,
   );
   expect(child.stderr).toBe("");
   expect(child.status).toBe(0);
