@@ -89,13 +89,15 @@ function unravel(index: number, shape: readonly number[]): number[] {
 
 /**
  * The directory of the library's sources (or of dist/ when built); frames inside it are not the user's.
- * In a bundle import.meta.url may be an http: or blob: URL, or missing: then no frame is treated as the
- * library's unless the directory is a real one (never just "/"), and loading never throws.
+ * Only for a file: URL: in a bundle import.meta.url is the bundle's (http:, blob:, or missing), which holds
+ * the user's code too; then no frame is skipped, and loading never throws. The URL goes through a variable
+ * so that bundlers do not take `new URL(".", import.meta.url)` for an asset to inline.
  */
 const libraryDir = ((): string | null => {
   try {
-    const dir = decodeURIComponent(new URL(".", import.meta.url).pathname);
-    return dir.length > 1 ? dir : null;
+    const here: unknown = import.meta.url;
+    if (typeof here !== "string" || !here.startsWith("file:")) return null;
+    return decodeURIComponent(new URL(".", here).pathname);
   } catch {
     return null;
   }

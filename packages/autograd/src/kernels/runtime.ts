@@ -48,14 +48,14 @@ export function nodeBuiltin<T>(id: string): T | undefined {
   }
 }
 
-/** Logical CPUs: `navigator.hardwareConcurrency` (browsers, Node ≥ 21), else node:os, else 1. */
-export function cpuCount(): number {
+/** Logical CPUs: `navigator.hardwareConcurrency` (browsers, Node ≥ 21), else node:os; undefined if unknown. */
+export function cpuCount(): number | undefined {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (typeof nav?.hardwareConcurrency === "number" && nav.hardwareConcurrency > 0)
     return nav.hardwareConcurrency;
   const os = nodeBuiltin<NodeOs>("node:os");
   if (os !== undefined) return os.availableParallelism?.() ?? Math.max(1, os.cpus().length);
-  return 1;
+  return undefined;
 }
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -3,8 +3,7 @@
  * the fused activation backwards, comparisons, `where` and `clip`. Their derivatives: primitives/unary.ts
  * and primitives/binary.ts.
  */
-import type { CompareOp } from "../primitives/index.js";
-import { inner } from "../primitives/index.js";
+import { type CompareOp, inner } from "../primitives/index.js";
 import { broadcastShapes, formatShape, shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { describeValue } from "../validate.js";
