@@ -12,8 +12,9 @@
  * A returned gradient with NaN or ±Infinity is not passed on (the lines upstream get the tape's value).
  */
 
-import { formatNumber, relativeDifferenceOf } from "./diagnose.js";
+import { relativeDifferenceOf } from "./diagnose.js";
 import { type DerivationContext, diagnoseDerivation } from "./diagnose-derivation.js";
+import { formatNumber } from "./format-number.js";
 import { enableGrad, noGrad } from "./grad-mode.js";
 import { add, div, mul, ones, sum, zeros } from "./ops/index.js";
 import { formatShape, shapesEqual } from "./shape.js";

@@ -10,6 +10,7 @@ import { formatShape, shapesEqual } from "./shape.js";
 import { recordNode, type VjpRule } from "./tape.js";
 import { Tensor } from "./tensor.js";
 import { knownName } from "./tensor-names.js";
+import { describeValue } from "./validate.js";
 
 /** The definition of a custom op. */
 export interface CustomOpDefinition {
@@ -35,13 +36,6 @@ export interface CustomOpDefinition {
   checkElements?: number;
   /** Names of the inputs (`["x", "W", "b"]`) for the check's report and the contract errors. */
   inputNames?: readonly string[];
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (v === undefined) return "undefined";
-  if (Array.isArray(v)) return "an array";
-  return typeof v === "object" ? (v.constructor?.name ?? "an object") : `a ${typeof v}`;
 }
 
 /**
@@ -80,7 +74,7 @@ export function defineOp(definition: CustomOpDefinition): (...inputs: (Tensor | 
       const grads: unknown = definition.backward(g, [...inputs], out);
       if (!Array.isArray(grads)) {
         throw new Error(
-          `backward of ${label} must return an array with one gradient (a Tensor or null) per input, got ${describe(grads)}`,
+          `backward of ${label} must return an array with one gradient (a Tensor or null) per input, got ${describeValue(grads)}`,
         );
       }
       return grads as (Tensor | null)[];
@@ -96,7 +90,7 @@ export function defineOp(definition: CustomOpDefinition): (...inputs: (Tensor | 
         if (gi === null) continue;
         if (!(gi instanceof Tensor)) {
           throw new Error(
-            `backward of ${label}: gradient for input ${i} is ${describe(gi)}, expected a Tensor or null`,
+            `backward of ${label}: gradient for input ${i} is ${describeValue(gi)}, expected a Tensor or null`,
           );
         }
         const input = inputs[i]!;
@@ -114,7 +108,7 @@ export function defineOp(definition: CustomOpDefinition): (...inputs: (Tensor | 
   const run = (inputs: Tensor[]): Tensor => {
     let out: unknown = noGrad(() => definition.forward(...inputs));
     if (!(out instanceof Tensor))
-      throw new Error(`forward of ${label} must return a Tensor, got ${describe(out)}`);
+      throw new Error(`forward of ${label} must return a Tensor, got ${describeValue(out)}`);
     // The node hangs off the output: never attach it to a tensor that already exists (an input returned as is).
     if (out._node !== null || out._requiresGrad || inputs.includes(out))
       out = new Tensor(out.data, out.shape);

@@ -6,8 +6,9 @@
  * sums, missing terms) comes from `diagnoseMismatch` and the residual analysis.
  */
 
-import { diagnoseMismatch, formatNumber, relativeDifferenceOf } from "./diagnose.js";
+import { diagnoseMismatch, relativeDifferenceOf } from "./diagnose.js";
 import type { ResidualContext } from "./diagnose-residual.js";
+import { formatNumber } from "./format-number.js";
 import type { Tensor } from "./tensor.js";
 
 /** What `checkDerivation` knows about one returned gradient. */

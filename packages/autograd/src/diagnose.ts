@@ -4,6 +4,7 @@
  * or non-finite gradient. Used by `gradcheck`, exported for hand-written backprop checks.
  */
 import { diagnoseResidual, type ResidualContext } from "./diagnose-residual.js";
+import { formatNumber } from "./format-number.js";
 import { formatShape, type Shape, stridesOf } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 
@@ -79,14 +80,6 @@ export function elementName(name: string, pos: readonly number[]): string {
   return /^[\p{L}_$][\p{L}\p{N}_$]*$/u.test(name)
     ? `${name}[${pos.join(", ")}]`
     : `${name} at [${pos.join(", ")}]`;
-}
-
-/** A number for a sentence: 4 significant digits, exponent only when needed. */
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a < 1e-4 || a >= 1e6 ? v.toExponential(3) : String(Number(v.toPrecision(4)));
 }
 
 /** The flat index where |a − b| is largest (NaN counts as largest). */

@@ -6,12 +6,12 @@
 import {
   diagnoseMismatch,
   elementName,
-  formatNumber,
   markFiniteDifference,
   relativeDifferenceOf,
   unravelIndex,
   worstIndex,
 } from "./diagnose.js";
+import { formatNumber } from "./format-number.js";
 import { enableGrad, noGrad } from "./grad-mode.js";
 import { toTensor } from "./ops/index.js";
 import { formatShape } from "./shape.js";
