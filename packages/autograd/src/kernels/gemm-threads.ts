@@ -1,87 +1,37 @@
 /**
  * @file The worker pool of the WebAssembly GEMM: workers over the shared memory claim the tasks of a
- * product (packing B, chunks of C's rows) alongside the main thread. Node only (worker_threads, reached at
- * run time); elsewhere products run on one thread, and `threadsReason()` says why.
+ * product (packing B, chunks of C's rows) alongside the library's thread: Node's worker_threads, or Web Workers in a
+ * cross-origin-isolated page when the library runs in a Worker (gemm-worker-host.ts). Elsewhere products run
+ * on one thread, and `threadsReason()` says why.
  */
 import { GEMM_WASM_CTL as CTL } from "./gemm-wasm.generated.js";
-import { DATA_START, type Layout, RELAXED_FLAG, runSingle, type WasmState } from "./gemm-wasm.js";
-import { cpuCount, type NodeWorker, type NodeWorkerThreads, nodeBuiltin } from "./runtime.js";
+import { type Layout, runSingle, type WasmState } from "./gemm-wasm.js";
+import { EPOCH, findWorkerHost, type PoolWorker } from "./gemm-worker-host.js";
+import { cpuCount } from "./runtime.js";
 
 // ---------------------------------------------------------------------------------------------
-// Threads. Workers are made from a code string (`eval: true`) so the same code runs from the .ts
-// sources (tsx, vitest) and from compiled dist JS. A product is a list of tasks (see
-// scripts/gemm-wat.ts): the main thread writes the job block, bumps SEQ and wakes the workers, then
-// claims tasks itself; the workers, blocked in Atomics.wait on SEQ, claim the rest. Claiming
-// (rather than a fixed split) matters on this VM: a woken worker is often placed on the busy
-// CPU and starts only once the main thread sleeps, which serialised a fixed split completely.
-// gemm stays synchronous: the main thread waits on DONE at the end.
+// Threads. A product is a list of tasks (see scripts/gemm-wat.ts): the library's thread writes the job
+// block, bumps SEQ and wakes the workers, then claims tasks itself; the workers, blocked in
+// Atomics.wait on SEQ, claim the rest. Claiming (rather than a fixed split) matters on this VM: a
+// woken worker is often placed on the busy CPU and starts only once the main thread sleeps, which
+// serialised a fixed split completely. gemm stays synchronous: the library's thread waits on DONE at
+// the end. Workers start asynchronously (gemm-worker-host.ts); until one reports STARTED, products
+// simply run without it.
 
 const I = (byteAddr: number): number => byteAddr / 4;
 const MAX_WORKERS = 63;
-/**
- * Bytes [512, 764) of the control page, read only by JavaScript: one epoch per worker slot (tid 1 … 63).
- * Retiring a worker (setGemmThreads lowering the count, forceGemmKernel) bumps its slot's epoch before
- * `terminate()`, which is asynchronous: a retired worker that wakes for a later job sees a newer epoch
- * and leaves without claiming a task. Without it, a worker killed in the middle of a claimed task left
- * the main thread waiting forever for DONE, and a retired worker and its replacement shared a tid (and
- * its packing area).
- */
-const EPOCH = 512;
-/**
- * After a job a worker polls for the next one (timed waits of POLL_INTERVAL_MS) for POLL_WINDOW_MS
- * before it sleeps for good. On this VM a thread woken from a long sleep is placed on the waker's
- * busy CPU, and the two then run one after the other; a worker that woke on its own CPU a moment
- * ago is not moved. Measured at n = 256, 512, 1024 with each threaded product following a
- * single-thread one: 39.5, 44.2, 41.9 GFLOP/s with this polling against 21.8, 22.9, 22.2 without
- * (one thread: 23.3, 23.7, 23.7). Cost: ≈ 10 ms of CPU per idle spell, then nothing.
- */
-const POLL_WINDOW_MS = 50;
-const POLL_INTERVAL_MS = 0.02;
-
-const WORKER_SOURCE = `"use strict";
-const { workerData } = require("node:worker_threads");
-const { module, memory, tid, relaxed, epoch } = workerData;
-const ctl = new Int32Array(memory.buffer, 0, ${DATA_START / 4});
-const started = ${I(CTL.STARTED)} + tid - 1;
-const myEpoch = ${I(EPOCH)} + tid - 1;
-let work = null;
-try {
-  if (relaxed) require("node:v8").setFlagsFromString("${RELAXED_FLAG}");
-  work = new WebAssembly.Instance(module, { env: { mem: memory } }).exports.work;
-  Atomics.store(ctl, started, 1);
-} catch {
-  Atomics.store(ctl, started, -1);
-}
-Atomics.notify(ctl, started);
-let seen = Atomics.load(ctl, ${I(CTL.SEQ)});
-while (work !== null) {
-  const pollUntil = performance.now() + ${POLL_WINDOW_MS};
-  while (Atomics.load(ctl, ${I(CTL.SEQ)}) === seen && performance.now() < pollUntil) {
-    Atomics.wait(ctl, ${I(CTL.SEQ)}, seen, ${POLL_INTERVAL_MS});
-  }
-  Atomics.wait(ctl, ${I(CTL.SEQ)}, seen);
-  const seq = Atomics.load(ctl, ${I(CTL.SEQ)});
-  if (seq === seen) continue;
-  seen = seq;
-  if (Atomics.load(ctl, myEpoch) !== epoch) break; // retired: leave the tasks to the current pool
-  try {
-    work(seq, tid);
-  } catch {
-    Atomics.store(ctl, ${I(CTL.ERROR)}, 1);
-    Atomics.notify(ctl, ${I(CTL.DONE)});
-  }
-}
-`;
 
 const cpus = cpuCount();
 let threadCount = Math.max(1, Math.min(2, cpus ?? 1));
 /** Whether threadCount was set by `setGemmThreads` rather than derived from the CPU count. */
 let threadCountSet = false;
-const pool: NodeWorker[] = [];
+const pool: PoolWorker[] = [];
 /** Set once a worker failed to start, died or trapped: from then on everything runs on one thread. */
 let poolFailed = false;
-/** Why the pool is not running, when it is not (see `threadsReason`). */
+/** Why the pool failed, once it did (see `threadsReason`). */
 let failure = "";
+/** Why no worker can start on this engine (the main thread of a page, no isolation, no workers): a reason for `backendInfo`. */
+let unavailable = "";
 
 /**
  * Sets how many threads (main thread included) large products use; 1 disables the worker pool.
@@ -110,6 +60,7 @@ export function resetPool(st: WasmState | null | undefined): void {
   retireWorkers(0, st);
   poolFailed = false;
   failure = "";
+  unavailable = "";
 }
 
 /** Why large products run on fewer threads than `setGemmThreads` asked for; empty when they do not. */
@@ -121,6 +72,7 @@ export function threadsReason(st: WasmState | null, running: number): string {
       : "threads: 1 (one logical CPU)";
   }
   if (st === null) return "threads: need the wasm SIMD kernel";
+  if (unavailable !== "") return unavailable;
   if (poolFailed) return `threads: the worker pool failed (${failure}); products run on one thread`;
   if (running < threadCount - 1) return `threads: ${threadCount - 1 - running} worker(s) still starting`;
   return "";
@@ -139,49 +91,43 @@ function retireWorkers(from: number, st: WasmState | null | undefined): void {
  * the products until they are up: tasks are claimed, so nobody waits for them.
  */
 export function runningWorkers(st: WasmState): number {
-  if (poolFailed) return 0;
-  const threads =
-    pool.length < threadCount - 1 ? nodeBuiltin<NodeWorkerThreads>("node:worker_threads") : undefined;
-  if (pool.length < threadCount - 1 && threads === undefined) {
-    poolFailed = true;
-    failure = "no node:worker_threads in this engine (Node ≥ 20.16 has it; browsers are not supported yet)";
-    return 0;
-  }
-  while (pool.length < threadCount - 1) {
-    const tid = pool.length + 1;
-    Atomics.store(st.ctl, I(CTL.STARTED) + tid - 1, 0);
-    let worker: NodeWorker;
-    try {
-      worker = new threads!.Worker(WORKER_SOURCE, {
-        eval: true,
-        // Not the parent's flags: a loader such as `--import tsx` would make the worker's startup
-        // wait on this thread, which may be blocked in a product.
-        execArgv: [],
-        workerData: {
-          module: st.module,
-          memory: st.memory,
-          tid,
-          relaxed: st.relaxed,
-          epoch: Atomics.load(st.ctl, I(EPOCH) + tid - 1),
-        },
-      });
-    } catch (e) {
-      poolFailed = true;
-      failure = `a worker could not be created: ${e instanceof Error ? e.message : String(e)}`;
+  if (poolFailed || unavailable !== "") return 0;
+  if (pool.length < threadCount - 1) {
+    const host = findWorkerHost(st.ctl, threadCount);
+    if (typeof host === "string") {
+      unavailable = host;
       return 0;
     }
-    // Without listeners an 'error' event would crash the process. A worker of a discarded pool
-    // (forceGemmKernel, setGemmThreads) exits on purpose and must not condemn the current one.
-    const fail = (): void => {
-      if (pool.includes(worker)) {
+    while (pool.length < threadCount - 1) {
+      const tid = pool.length + 1;
+      Atomics.store(st.ctl, I(CTL.STARTED) + tid - 1, 0);
+      // A worker of a discarded pool (forceGemmKernel, setGemmThreads) exits on purpose and must not
+      // condemn the current one.
+      const fail = (why: string): void => {
+        if (pool.includes(worker)) {
+          poolFailed = true;
+          failure ||= why;
+        }
+      };
+      let worker: PoolWorker;
+      try {
+        worker = host.spawn(
+          {
+            module: st.module,
+            memory: st.memory,
+            tid,
+            relaxed: st.relaxed,
+            epoch: Atomics.load(st.ctl, I(EPOCH) + tid - 1),
+          },
+          fail,
+        );
+      } catch (e) {
         poolFailed = true;
-        failure ||= "a worker exited or threw";
+        failure = `a worker could not be created: ${e instanceof Error ? e.message : String(e)}`;
+        return 0;
       }
-    };
-    worker.on("error", fail);
-    worker.on("exit", fail);
-    worker.unref();
-    pool.push(worker);
+      pool.push(worker);
+    }
   }
   let running = 0;
   for (let w = 0; w < pool.length; w++) {

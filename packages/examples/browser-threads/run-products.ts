@@ -1,0 +1,64 @@
+/**
+ * @file The work both the page's main thread and its worker do: wait until the worker pool is up (or the
+ * reason says it cannot be), then the 512³ product on the default thread count and on one thread, and
+ * optionally the time of a 1024³ product each way.
+ */
+import { backendInfo, getNumThreads, matmul, setNumThreads, tensor } from "@tapegrad/autograd";
+import { bitsDigest, operand } from "./operands.js";
+import type { ThreadReport } from "./protocol.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** backendInfo() once no worker is still starting (they start asynchronously), or after 30 s. */
+async function settledBackend() {
+  const deadline = performance.now() + 30_000;
+  let info = backendInfo();
+  while (/still starting/.test(info.reason) && performance.now() < deadline) {
+    await sleep(50);
+    info = backendInfo();
+  }
+  return info;
+}
+
+function product(n: number) {
+  const a = tensor(operand(n, 1), { shape: [n, n] });
+  const b = tensor(operand(n, 2), { shape: [n, n] });
+  return matmul(a, b).data;
+}
+
+function medianMs(n: number): number {
+  product(n); // warm-up: grows the memory, wakes the workers
+  const times: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    product(n);
+    times.push(performance.now() - t0);
+  }
+  return times.sort((x, y) => x - y)[2]!;
+}
+
+/** The report of this thread; never throws (an error is reported). */
+export async function runProducts(timing: boolean): Promise<ThreadReport> {
+  try {
+    const threads = getNumThreads();
+    const backend = await settledBackend();
+    const c = product(512);
+    setNumThreads(1);
+    const c1 = product(512);
+    let ms1024: ThreadReport["ms1024"];
+    if (timing) {
+      const oneThread = medianMs(1024);
+      setNumThreads(threads);
+      await settledBackend();
+      ms1024 = { defaultThreads: medianMs(1024), oneThread, threads: backendInfo().threads };
+    }
+    setNumThreads(threads);
+    return {
+      backend,
+      product: { defaultThreads: bitsDigest(c), oneThread: bitsDigest(c1), entries: [c[0]!, c[512 * 300 + 77]!] },
+      ms1024,
+    };
+  } catch (e) {
+    return { error: e instanceof Error ? `${e.message}\n${e.stack}` : String(e) } as ThreadReport;
+  }
+}
