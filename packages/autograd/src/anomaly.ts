@@ -6,6 +6,7 @@
  * the bad value, where in the output it is, whether its inputs were already bad, and the user's line
  * that created the op. Off by default and free when off (one boolean test per op).
  */
+import { librarySpan } from "./library-span.js";
 import { formatShape } from "./shape.js";
 import type { TapeNode } from "./tape.js";
 import type { Tensor } from "./tensor.js";
@@ -87,28 +88,75 @@ function unravel(index: number, shape: readonly number[]): number[] {
   return pos;
 }
 
+/** A stack frame's location: script URL or path, line and column (1-based, as engines print them). */
+interface FrameLocation {
+  url: string;
+  line: number;
+  column: number;
+}
+
 /**
- * The directory of the library's sources (or of dist/ when built); frames inside it are not the user's.
- * Only for a file: URL: in a bundle import.meta.url is the bundle's (http:, blob:, or missing), which holds
- * the user's code too; then no frame is skipped, and loading never throws. The URL goes through a variable
- * so that bundlers do not take `new URL(".", import.meta.url)` for an asset to inline.
+ * The location in one line of a stack trace: V8's `at f (url:1:2)` or `at url:1:2`, SpiderMonkey's and
+ * JavaScriptCore's `f@url:1:2`; null for frames without one (`at Array.map (<anonymous>)`, native code).
  */
-const libraryDir = ((): string | null => {
-  try {
-    const here: unknown = import.meta.url;
-    if (typeof here !== "string" || !here.startsWith("file:")) return null;
-    return decodeURIComponent(new URL(".", here).pathname);
-  } catch {
-    return null;
+function frameLocation(frame: string): FrameLocation | null {
+  let loc = frame.trim();
+  if (loc.endsWith(")")) loc = loc.slice(loc.lastIndexOf("(") + 1, -1);
+  else if (loc.startsWith("at ")) loc = loc.slice(3);
+  else if (loc.includes("@")) loc = loc.slice(loc.lastIndexOf("@") + 1);
+  const m = /^(.+):(\d+):(\d+)$/.exec(loc);
+  return m === null ? null : { url: m[1]!, line: Number(m[2]), column: Number(m[3]) };
+}
+
+/** The first located frame of an Error made at a module's top level: that module's code. */
+const firstLocation = (e: Error): FrameLocation | null => {
+  for (const line of (e.stack ?? "").split("\n")) {
+    const loc = frameLocation(line);
+    if (loc !== null) return loc;
   }
-})();
+  return null;
+};
+
+const before = (a: FrameLocation, b: FrameLocation): boolean =>
+  a.line < b.line || (a.line === b.line && a.column <= b.column);
+
+/**
+ * Tells the library's frames from the user's (library-span.ts). Bundled (the library's first module and its
+ * entries in one script): a frame of that script between those positions. Unbundled (Node, a dev server):
+ * a frame under the folder of library-span.ts, the root of the library's sources (or of dist/). Returns
+ * null where the engine's stacks have no locations; then no frame is skipped. Computed on first use.
+ */
+let isLibraryFrame: ((loc: FrameLocation) => boolean) | null | undefined;
+
+function libraryFrameTest(): ((loc: FrameLocation) => boolean) | null {
+  const start = firstLocation(librarySpan.start);
+  const ends = librarySpan.ends.map(firstLocation);
+  if (start === null) return null;
+  const bundleEnds = ends.filter((e): e is FrameLocation => e !== null && e.url === start.url);
+  if (bundleEnds.length > 0 && bundleEnds.length === ends.length) {
+    const end = bundleEnds.reduce((a, b) => (before(a, b) ? b : a));
+    return (loc) => loc.url === start.url && before(start, loc) && before(loc, end);
+  }
+  const folder = start.url.replace(/[?#].*$/, "").replace(/[^/\\]*$/, "");
+  // Node prints file: URLs for ES modules and paths for CommonJS: accept both spellings of the folder.
+  let path = folder;
+  try {
+    if (folder.startsWith("file:")) path = decodeURIComponent(new URL(folder).pathname);
+  } catch {
+    // keep the URL
+  }
+  return (loc) => loc.url.startsWith(folder) || loc.url.startsWith(path);
+}
 
 /** The first stack frame outside this library: the user's line that created the op. */
 export function userSite(stack: string | null): string {
   if (stack === null) return "unknown location";
+  if (isLibraryFrame === undefined) isLibraryFrame = libraryFrameTest();
   for (const line of stack.split("\n").slice(1)) {
     const frame = line.trim();
-    if ((libraryDir !== null && frame.includes(libraryDir)) || frame.includes("node:internal")) continue;
+    if (frame.includes("node:internal")) continue;
+    const loc = frameLocation(frame);
+    if (loc === null || isLibraryFrame?.(loc)) continue;
     return frame.replace(/^at /, "");
   }
   return "unknown location";

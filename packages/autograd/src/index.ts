@@ -2,6 +2,8 @@
  * @file @tapegrad/autograd: float64 tensors with tape-based reverse-mode automatic differentiation.
  * @packageDocumentation
  */
+// First: marks where the library's code begins in a bundle (anomaly mode's "created at"), see library-span.ts.
+import { librarySpan } from "./library-span.js";
 import "./tensor-methods.js";
 
 export { AnomalyError, detectAnomaly, isAnomalyEnabled } from "./anomaly.js";
@@ -103,3 +105,6 @@ export {
   vjp,
   type WithNumbers,
 } from "./transforms.js";
+
+// Last: the entry's code follows all the modules it imports; marks where the library's code ends in a bundle.
+librarySpan.ends.push(new Error());

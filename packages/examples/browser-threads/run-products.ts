@@ -55,7 +55,11 @@ export async function runProducts(timing: boolean): Promise<ThreadReport> {
     setNumThreads(threads);
     return {
       backend,
-      product: { defaultThreads: bitsDigest(c), oneThread: bitsDigest(c1), entries: [c[0]!, c[512 * 300 + 77]!] },
+      product: {
+        defaultThreads: bitsDigest(c),
+        oneThread: bitsDigest(c1),
+        entries: [c[0]!, c[512 * 300 + 77]!],
+      },
       ms1024,
     };
   } catch (e) {

@@ -91,7 +91,9 @@ describe("threads in the browser (headless Chromium)", () => {
     // the main thread of the same page: one thread, no exception, the same bits, and why
     expect(r.main.error).toBeUndefined();
     expect(r.main.backend.threads).toBe(1);
-    expect(r.main.backend.reason).toContain("threads: off on the main thread (Atomics.wait is not allowed there)");
+    expect(r.main.backend.reason).toContain(
+      "threads: off on the main thread (Atomics.wait is not allowed there)",
+    );
     expect(r.main.backend.reason).toContain("run tapegrad in a Worker of a cross-origin-isolated page");
     expect(r.main.backend.reason).not.toContain("lacks cross-origin isolation");
     expect(r.main.product.defaultThreads).toBe(node.digest);

@@ -6,6 +6,8 @@
  * gradients. Needs `fast-check` (an optional peer dependency); the main entry never imports it.
  */
 import fc from "fast-check";
+// Before the library's modules: marks where its code begins in a bundle (see library-span.ts).
+import { librarySpan } from "../library-span.js";
 import { Tensor } from "../tensor.js";
 
 /** Options of `arbShape`. */
@@ -118,3 +120,6 @@ export {
   graphOps,
   runGraph,
 } from "./graphs.js";
+
+// Last: marks where this entry's code ends in a bundle (see library-span.ts).
+librarySpan.ends.push(new Error());
