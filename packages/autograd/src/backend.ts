@@ -42,6 +42,23 @@ export function backendInfo(): BackendInfo {
 }
 
 /**
+ * `backendInfo()` once the worker pool of large matrix products is up, or cannot come up (the reason says
+ * why), or after `timeoutMs`. Never rejects. Workers start asynchronously: in a browser only while the
+ * calling thread's event loop runs, so a Worker that trains in one long synchronous loop should
+ * `await backendReady()` first, or its products run on one thread. In Node workers start in the background
+ * anyway; waiting just makes the first large products use them.
+ * @example const info = await backendReady(); // { ..., threads: 2, reason: "" } in an isolated page's Worker
+ */
+export async function backendReady(timeoutMs = 30_000): Promise<BackendInfo> {
+  const deadline = Date.now() + timeoutMs;
+  while (gemmInfo().starting && Date.now() < deadline) {
+    // a macrotask, not a microtask: browsers start workers only when the event loop turns
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return backendInfo();
+}
+
+/**
  * Set how many threads (the main thread included) large matrix products use; 1 turns the worker pool off.
  * Default: min(2, logical CPUs). Values above 64 are clamped. Workers start lazily, on the first product
  * large enough to use them, and never keep the process alive.

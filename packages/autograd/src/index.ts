@@ -7,7 +7,7 @@ import { librarySpan } from "./library-span.js";
 import "./tensor-methods.js";
 
 export { AnomalyError, detectAnomaly, isAnomalyEnabled } from "./anomaly.js";
-export { type BackendInfo, backendInfo, getNumThreads, setNumThreads } from "./backend.js";
+export { type BackendInfo, backendInfo, backendReady, getNumThreads, setNumThreads } from "./backend.js";
 export {
   type CheckDerivationOptions,
   checkDerivation,

@@ -3,22 +3,9 @@
  * reason says it cannot be), then the 512³ product on the default thread count and on one thread, and
  * optionally the time of a 1024³ product each way.
  */
-import { backendInfo, getNumThreads, matmul, setNumThreads, tensor } from "@tapegrad/autograd";
+import { backendInfo, backendReady, getNumThreads, matmul, setNumThreads, tensor } from "@tapegrad/autograd";
 import { bitsDigest, operand } from "./operands.js";
 import type { ThreadReport } from "./protocol.js";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** backendInfo() once no worker is still starting (they start asynchronously), or after 30 s. */
-async function settledBackend() {
-  const deadline = performance.now() + 30_000;
-  let info = backendInfo();
-  while (/still starting/.test(info.reason) && performance.now() < deadline) {
-    await sleep(50);
-    info = backendInfo();
-  }
-  return info;
-}
 
 function product(n: number) {
   const a = tensor(operand(n, 1), { shape: [n, n] });
@@ -41,7 +28,7 @@ function medianMs(n: number): number {
 export async function runProducts(timing: boolean): Promise<ThreadReport> {
   try {
     const threads = getNumThreads();
-    const backend = await settledBackend();
+    const backend = await backendReady();
     const c = product(512);
     setNumThreads(1);
     const c1 = product(512);
@@ -49,7 +36,7 @@ export async function runProducts(timing: boolean): Promise<ThreadReport> {
     if (timing) {
       const oneThread = medianMs(1024);
       setNumThreads(threads);
-      await settledBackend();
+      await backendReady();
       ms1024 = { defaultThreads: medianMs(1024), oneThread, threads: backendInfo().threads };
     }
     setNumThreads(threads);

@@ -74,8 +74,14 @@ export function threadsReason(st: WasmState | null, running: number): string {
   if (st === null) return "threads: need the wasm SIMD kernel";
   if (unavailable !== "") return unavailable;
   if (poolFailed) return `threads: the worker pool failed (${failure}); products run on one thread`;
-  if (running < threadCount - 1) return `threads: ${threadCount - 1 - running} worker(s) still starting`;
+  if (workersStarting(st, running))
+    return `threads: ${threadCount - 1 - running} worker(s) still starting (they start while this thread's event loop runs; \`await backendReady()\` waits for them)`;
   return "";
+}
+
+/** Whether workers asked for are still starting (not failed, not unavailable here): worth waiting for. */
+export function workersStarting(st: WasmState | null, running: number): boolean {
+  return st !== null && !poolFailed && unavailable === "" && running < threadCount - 1;
 }
 
 /** Retire the workers from pool index `from` on: bump their epochs, then terminate them. */

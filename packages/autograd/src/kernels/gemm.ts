@@ -26,6 +26,7 @@ import {
   runningWorkers,
   setGemmThreads,
   threadsReason,
+  workersStarting,
 } from "./gemm-threads.js";
 import {
   align64,
@@ -221,12 +222,19 @@ export function getThreads(): number {
 
 /**
  * What this process runs: `simd` (the wasm kernel compiled), `relaxedSimd` (its FMA build is the
- * one in use), `threads` (threads a large product uses right now: 1 + the workers that are up) and
+ * one in use), `threads` (threads a large product uses right now: 1 + the workers that are up), `starting`
+ * (workers are still coming up: waiting is worth it) and
  * `reasons` (why each feature that is off is off). Compiles the wasm module if that has not happened yet
  * (a few ms) and starts the worker pool in the background if the thread count allows one; workers take
  * ~30–100 ms to come up, so `threads` reads 1 until then (and stays 1 if they cannot start).
  */
-export function gemmInfo(): { simd: boolean; relaxedSimd: boolean; threads: number; reasons: string[] } {
+export function gemmInfo(): {
+  simd: boolean;
+  relaxedSimd: boolean;
+  threads: number;
+  starting: boolean;
+  reasons: string[];
+} {
   const st = getWasm();
   const running = st === null ? 0 : runningWorkers(st);
   const reasons = [wasmReasons.simd, st === null ? "" : wasmReasons.relaxedSimd, threadsReason(st, running)];
@@ -234,6 +242,7 @@ export function gemmInfo(): { simd: boolean; relaxedSimd: boolean; threads: numb
     simd: st !== null,
     relaxedSimd: st?.relaxed ?? false,
     threads: 1 + running,
+    starting: workersStarting(st, running),
     reasons: reasons.filter((r) => r !== ""),
   };
 }

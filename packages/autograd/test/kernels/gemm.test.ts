@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { backendInfo, getNumThreads, matmul, setNumThreads, Tensor } from "@tapegrad/autograd";
+import { backendInfo, backendReady, getNumThreads, matmul, setNumThreads, Tensor } from "@tapegrad/autograd";
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 
@@ -282,6 +282,17 @@ describe("matmul edge cases", () => {
     expect(() => setNumThreads(0)).toThrow("setNumThreads: n must be a positive integer, got the number 0");
     setNumThreads(2);
   });
+
+  test("backendReady waits for starting workers; meanwhile the reason says they are starting", async () => {
+    setNumThreads(1);
+    setNumThreads(3); // a fresh pool: its workers need tens of ms, this thread does not yield before the check
+    const starting = backendInfo();
+    expect(starting.threads).toBe(1);
+    expect(starting.reason).toContain("threads: 2 worker(s) still starting");
+    expect(starting.reason).toContain("await backendReady()");
+    expect(await backendReady()).toMatchObject({ threads: 3, reason: "" });
+    setNumThreads(2);
+  }, 60_000);
 });
 
 describe("the checker itself", () => {
