@@ -127,6 +127,7 @@ const before = (a: FrameLocation, b: FrameLocation): boolean =>
  * null where the engine's stacks have no locations; then no frame is skipped. Computed on first use.
  */
 let isLibraryFrame: ((loc: FrameLocation) => boolean) | null | undefined;
+let testedEnds = 0;
 
 function libraryFrameTest(): ((loc: FrameLocation) => boolean) | null {
   const start = firstLocation(librarySpan.start);
@@ -137,21 +138,28 @@ function libraryFrameTest(): ((loc: FrameLocation) => boolean) | null {
     const end = bundleEnds.reduce((a, b) => (before(a, b) ? b : a));
     return (loc) => loc.url === start.url && before(start, loc) && before(loc, end);
   }
-  const folder = start.url.replace(/[?#].*$/, "").replace(/[^/\\]*$/, "");
-  // Node prints file: URLs for ES modules and paths for CommonJS: accept both spellings of the folder.
-  let path = folder;
+  const folder = plainPath(start.url.replace(/[?#].*$/, "").replace(/[^/\\]*$/, ""));
+  return (loc) => plainPath(loc.url).startsWith(folder);
+}
+
+/** A file: URL as a path (Node prints file: URLs for ES modules, paths for CommonJS and under some loaders). */
+function plainPath(url: string): string {
+  if (!url.startsWith("file://")) return url;
   try {
-    if (folder.startsWith("file:")) path = decodeURIComponent(new URL(folder).pathname);
+    return decodeURIComponent(url.slice("file://".length));
   } catch {
-    // keep the URL
+    return url;
   }
-  return (loc) => loc.url.startsWith(folder) || loc.url.startsWith(path);
 }
 
 /** The first stack frame outside this library: the user's line that created the op. */
 export function userSite(stack: string | null): string {
   if (stack === null) return "unknown location";
-  if (isLibraryFrame === undefined) isLibraryFrame = libraryFrameTest();
+  // Recomputed when another entry finished loading since (e.g. the testing entry, imported later).
+  if (isLibraryFrame === undefined || testedEnds !== librarySpan.ends.length) {
+    isLibraryFrame = libraryFrameTest();
+    testedEnds = librarySpan.ends.length;
+  }
   for (const line of stack.split("\n").slice(1)) {
     const frame = line.trim();
     if (frame.includes("node:internal")) continue;

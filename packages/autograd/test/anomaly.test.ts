@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import {
   AnomalyError,
   defineOp,
@@ -12,6 +13,7 @@ import {
   tensor,
 } from "@tapegrad/autograd";
 import { describe, expect, test } from "vitest";
+import { userSite } from "../src/anomaly.js";
 
 /** The line number of the caller's caller + 1: call it on the line before the op under test. */
 function nextLine(): number {
@@ -117,5 +119,33 @@ describe("detectAnomaly", () => {
     });
     expect(value).toBe(5);
     expect(Array.from(x.grad!.data)).toEqual([2, 4]);
+  });
+});
+
+describe("the user's frame in a stack trace", () => {
+  const src = fileURLToPath(new URL("../src/", import.meta.url));
+
+  test("skips the library's frames and frames without a location, in V8's and SpiderMonkey's formats", () => {
+    const v8 = [
+      "Error",
+      `    at apply (${src}primitives/apply.ts:17:31)`,
+      `    at Object.log (file://${src}ops/elementwise.ts:29:38)`,
+      "    at Array.map (<anonymous>)",
+      "    at train (/home/me/train.ts:12:5)",
+      "    at main (/home/me/train.ts:30:1)",
+    ].join("\n");
+    expect(userSite(v8)).toBe("train (/home/me/train.ts:12:5)");
+    const spiderMonkey = [
+      "",
+      `apply@${src}primitives/apply.ts:17:31`,
+      `log@file://${src}ops/elementwise.ts:29:38`,
+      "train@http://localhost:5173/src/train.ts?t=1:12:5",
+    ].join("\n");
+    expect(userSite(spiderMonkey)).toBe("train@http://localhost:5173/src/train.ts?t=1:12:5");
+  });
+
+  test("says so when every frame is the library's", () => {
+    expect(userSite(`Error\n    at apply (${src}primitives/apply.ts:17:31)`)).toBe("unknown location");
+    expect(userSite(null)).toBe("unknown location");
   });
 });

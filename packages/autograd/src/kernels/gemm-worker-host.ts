@@ -3,7 +3,9 @@
  * string), or a Web Worker made from a Blob URL in a browser, when the page is cross-origin isolated and the
  * library runs off the main thread. Both run the same worker loop (`workerLoop`) over the same shared memory
  * and control words (gemm-threads.ts holds the protocol); only the prelude that receives the start-up data
- * differs. Where no worker can start, `findWorkerHost` says why, for `backendInfo().reason`.
+ * differs. The code is a string (eval'd by Node, a Blob URL in browsers) so that the same code runs from the
+ * .ts sources (tsx, vitest), from compiled dist JS and from any bundle, with no worker file to locate.
+ * Where no worker can start, `findWorkerHost` says why, for `backendInfo().reason`.
  */
 import { GEMM_WASM_CTL as CTL } from "./gemm-wasm.generated.js";
 import { DATA_START, RELAXED_FLAG } from "./gemm-wasm.js";
@@ -14,8 +16,11 @@ const I = (byteAddr: number): number => byteAddr / 4;
 
 /**
  * Bytes [512, 764) of the control page, read only by JavaScript: one epoch per worker slot (tid 1 … 63).
- * Retiring a worker bumps its slot's epoch before `terminate()`, which is asynchronous: a retired worker
- * that wakes for a later job sees a newer epoch and leaves without claiming a task (see gemm-threads.ts).
+ * Retiring a worker (setGemmThreads lowering the count, forceGemmKernel) bumps its slot's epoch before
+ * `terminate()`, which is asynchronous: a retired worker that wakes for a later job sees a newer epoch
+ * and leaves without claiming a task. Without it, a worker killed in the middle of a claimed task left
+ * the library's thread waiting forever for DONE, and a retired worker and its replacement shared a tid
+ * (and its packing area).
  */
 export const EPOCH = 512;
 /** Byte 764 of the control page: never written, the target of the `Atomics.wait` probe (`canBlock`). */
