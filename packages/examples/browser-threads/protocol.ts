@@ -3,6 +3,8 @@ import type { BackendInfo } from "@tapegrad/autograd";
 
 /** One thread's view: its backend, and the products it computed. */
 export interface ThreadReport {
+  /** backendInfo() at once, before the event loop turned (workers cannot have started yet). */
+  early: BackendInfo;
   /** backendInfo() once the workers are up (or once the reason says they cannot start). */
   backend: BackendInfo;
   /** Digest of the bits of the 512³ product with the default thread count, and with setNumThreads(1). */

@@ -33,6 +33,8 @@ function medianMs(n: number): number {
 export async function runProducts(timing: boolean): Promise<ThreadReport> {
   try {
     const threads = getNumThreads();
+    // Before this thread's event loop turns: a browser has not started the pool's workers yet.
+    const early = backendInfo();
     const backend = await backendReady();
     const c = product(512);
     setNumThreads(1);
@@ -46,6 +48,7 @@ export async function runProducts(timing: boolean): Promise<ThreadReport> {
     }
     setNumThreads(threads);
     return {
+      early,
       backend,
       product: {
         defaultThreads: bitsDigest(c),

@@ -1,6 +1,7 @@
 /**
  * @file Threads in the browser (headless Chromium): in a cross-origin-isolated page, tapegrad inside a
- * dedicated Worker runs large products on a pool of Web Workers, bit for bit equal to one thread and to Node;
+ * dedicated Worker runs large products on a pool of Web Workers (once `backendReady()` let them start), bit for
+ * bit equal to one thread and to Node;
  * on the main thread, and in a page that is not isolated, it runs on one thread without an exception and
  * `backendInfo().reason` says why and what to change.
  */
@@ -81,6 +82,10 @@ describe("threads in the browser (headless Chromium)", () => {
     expect(r.crossOriginIsolated).toBe(true);
     expect(r.worker.error).toBeUndefined();
     expect(r.worker.backend).toMatchObject({ wasm: true, simd: true });
+    // before its event loop turned, the Worker ran on one thread, and the reason said what to do
+    expect(r.worker.early.threads).toBe(1);
+    expect(r.worker.early.reason).toContain("still starting");
+    expect(r.worker.early.reason).toContain("await backendReady()");
     expect(r.worker.backend.threads).toBeGreaterThanOrEqual(2);
     expect(r.worker.backend.reason).not.toMatch(/thread/);
     const node = nodeProduct();
