@@ -16,6 +16,16 @@ export {
   relativeDifference,
 } from "./gradcheck.js";
 export {
+  argmax,
+  argmin,
+  avgPool2d,
+  type Conv2dOptions,
+  conv2d,
+  maxPool2d,
+  type Pool2dOptions,
+  type Size2d,
+} from "./ops/conv.js";
+export {
   abs,
   add,
   addmm,

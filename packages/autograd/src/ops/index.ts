@@ -16,6 +16,17 @@ import {
 import { Tensor } from "../tensor.js";
 import { apply, type CompareOp } from "./primitives.js";
 
+export {
+  argmax,
+  argmin,
+  avgPool2d,
+  type Conv2dOptions,
+  conv2d,
+  maxPool2d,
+  type Pool2dOptions,
+  type Size2d,
+} from "./conv.js";
+
 /** A tensor argument: a Tensor, or a number (treated as a 0-d tensor that broadcasts). */
 export type TensorLike = Tensor | number;
 

@@ -20,6 +20,7 @@ import {
 } from "../shape.js";
 import { recordNode, type VjpRule } from "../tape.js";
 import { Tensor } from "../tensor.js";
+import { type ArgReduceAttrs, type ConvAttrs, convPrimitives, type PoolAttrs } from "./conv-rules.js";
 import * as o from "./index.js";
 import { concatAlong, expandData, gatherStrided, reduce, scatterAddAlong, takeAlong } from "./kernels.js";
 
@@ -62,6 +63,14 @@ export interface PrimitiveAttrs {
   take: { indices: Int32Array; axis: number };
   scatterAdd: { indices: Int32Array; axis: number; shape: readonly number[] };
   concat: { axis: number };
+  conv2d: ConvAttrs;
+  conv2dBackwardInput: ConvAttrs;
+  conv2dBackwardWeight: ConvAttrs;
+  maxPool2d: PoolAttrs;
+  avgPool2d: PoolAttrs;
+  avgPool2dBackward: PoolAttrs;
+  argmax: ArgReduceAttrs;
+  argmin: ArgReduceAttrs;
 }
 
 /** Attributes of a reduction: sorted distinct non-negative axes. */
@@ -743,6 +752,7 @@ export const primitives: { [K in PrimitiveName]: Primitive<PrimitiveAttrs[K]> } 
       });
     },
   },
+  ...convPrimitives,
 };
 
 /**
