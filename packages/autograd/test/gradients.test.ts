@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 // The fused backward primitives (tanhGrad, sigmoidGrad) are internal: reached through the table's `apply`.
 import { apply } from "../src/ops/primitives.js";
+import { convDifferentiated, convPrimitiveCases } from "./conv-cases.js";
 import {
   broadcastPair,
   checkAgainstFiniteDifferences,
@@ -197,6 +198,7 @@ const primitiveCases: Record<PrimitiveName, GradCase | "not differentiable"> = {
       .chain(([r, c1, c2]) => fc.tuple(values([r, c1]), values([r, c2]), values([r, 1]))),
     f: (a, b, c) => ag.concat([a!, b!, c!], 1),
   },
+  ...convPrimitiveCases,
 };
 
 /** Composite ops (built from primitives): checked the same way. */
@@ -249,6 +251,7 @@ const differentiated = (name: string, xs: Tensor[]): number[] => {
     where: 2,
     matmul: 2,
     addmm: 3,
+    ...convDifferentiated,
   };
   const n = configFrom[name] ?? xs.length;
   return [...Array(n).keys()];
