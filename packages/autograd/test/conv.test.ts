@@ -193,6 +193,24 @@ test('padding "same" keeps the size, the odd extra zero after (PyTorch), and "va
   expect(ag.conv2d(x, w, undefined, { padding: "valid" })).toBeAllClose(ag.conv2d(x, w));
 });
 
+test("an unbatched (C, H, W) input gives the batch-of-one result without the batch axis, gradients too", () => {
+  const [, c] = convCases.find(([n]) => n.includes("groups2"))!;
+  const xs = ag.tensor(c.inputs.x!.data.slice(0, c.inputs.x!.data.length / 2), {
+    shape: c.inputs.x!.shape.slice(1),
+    requiresGrad: true,
+  });
+  const w = leaf(c.inputs.weight!);
+  const y = ag.conv2d(xs, w, undefined, c.options);
+  const y4 = ag.conv2d(ag.reshape(xs.detach(), [1, ...xs.shape]), w.detach(), undefined, c.options);
+  expect(y.shape).toEqual(y4.shape.slice(1));
+  expect(y).toBeAllClose(y4.data);
+  const p = ag.maxPool2d(ag.avgPool2d(y, 2, { stride: 1 }), 2);
+  expect(p.shape).toEqual([y.shape[0], Math.floor((y.shape[1]! - 1) / 2), Math.floor((y.shape[2]! - 1) / 2)]);
+  p.backward(ag.onesLike(p));
+  expect(xs.grad!.shape).toEqual(xs.shape);
+  expect(w.grad!.shape).toEqual(w.shape);
+});
+
 test("a planted wrong rule (kernel flipped in dx: convolution instead of cross-correlation) is caught", () => {
   const [name, c] = convCases.find(([n]) => n.includes("stride2_pad1"))!;
   const rule = primitives.conv2d;
@@ -242,8 +260,8 @@ describe("bad input gets an error naming conv2d and the shapes", () => {
     ],
     [
       "x rank",
-      () => ag.conv2d(ag.zeros([4, 5, 5]), ag.zeros([2, 4, 3, 3])),
-      /^conv2d: x must have 4 axes \(N, C, H, W\), got shape \[4, 5, 5\]/,
+      () => ag.conv2d(ag.zeros([5, 5]), ag.zeros([2, 4, 3, 3])),
+      /^conv2d: x must have 4 axes \(N, C, H, W\) or 3 \(C, H, W\), got shape \[5, 5\]/,
     ],
     [
       "weight rank",

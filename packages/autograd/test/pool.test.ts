@@ -189,7 +189,7 @@ describe("bad input gets an error naming the op and the shapes", () => {
     [
       "rank",
       () => ag.maxPool2d(ag.zeros([4, 4]), 2),
-      /^maxPool2d: x must have 4 axes \(N, C, H, W\), got shape \[4, 4\]/,
+      /^maxPool2d: x must have 4 axes \(N, C, H, W\) or 3 \(C, H, W\), got shape \[4, 4\]/,
     ],
     [
       "kernel 0",

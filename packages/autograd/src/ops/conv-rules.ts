@@ -5,6 +5,10 @@
  * conv2d's two backward products are primitives themselves (transposed convolution and the weight
  * correlation), each with its own vjp written with these three, so gradients of gradients work. Rules call
  * the unchecked inner layer (`apply`); the public, validated functions live in `conv.ts`.
+ *
+ * Import order: this module and `primitives.ts` import each other, and `primitives.ts` spreads
+ * `convPrimitives` while it is evaluated, so this module must be reached through `primitives.ts` (as
+ * `index.ts` and `conv.ts` do), never loaded before it.
  */
 import {
   type ConvGeometry,

@@ -54,12 +54,20 @@ function expectOptions(fn: string, options: unknown): void {
   }
 }
 
-/** Throw unless x is 4-D (N, C, H, W). */
+/** Throw unless x is 4-D (N, C, H, W) or, unbatched as PyTorch also accepts, 3-D (C, H, W). */
 function expectImages(fn: string, x: unknown): asserts x is Tensor {
   expectTensor(fn, "x", x);
-  if (x.ndim !== 4) {
-    throw new Error(`${fn}: x must have 4 axes (N, C, H, W), got shape ${formatShape(x.shape)}`);
+  if (x.ndim !== 4 && x.ndim !== 3) {
+    throw new Error(
+      `${fn}: x must have 4 axes (N, C, H, W) or 3 (C, H, W), got shape ${formatShape(x.shape)}`,
+    );
   }
+}
+
+/** Run `f` on an unbatched (C, H, W) x as a batch of one, and drop the batch axis of its result. */
+function unbatched(x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
+  const y = f(apply("reshape", [x], { shape: [1, ...x.shape] }));
+  return apply("reshape", [y], { shape: y.shape.slice(1) });
 }
 
 /** floor((size + padding − extent) / stride) + 1, or an error when no window fits. */
@@ -84,7 +92,7 @@ function outputSize(
 }
 
 /**
- * 2-D convolution (cross-correlation, like PyTorch): x (N, C, H, W) ⋆ weight (O, C/groups, kH, kW) + bias (O),
+ * 2-D convolution (cross-correlation, like PyTorch): x (N, C, H, W) — or unbatched (C, H, W) — ⋆ weight (O, C/groups, kH, kW) + bias (O),
  * giving (N, O, OH, OW) with OH = ⌊(H + 2·padding − dilation·(kH − 1) − 1) / stride⌋ + 1. Runs through the
  * WASM GEMM (im2col) forward and backward; differentiable in x, weight and bias, to any order.
  * @throws Error naming conv2d and the shapes for a wrong rank, mismatched channels, a bias not of shape [O],
@@ -94,6 +102,7 @@ function outputSize(
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const fn = "conv2d";
   expectImages(fn, x);
+  if (x.ndim === 3) return unbatched(x, (x4) => conv2d(x4, weight, bias, options));
   expectTensor(fn, "weight", weight);
   if (weight.ndim !== 4) {
     throw new Error(
@@ -179,22 +188,26 @@ function poolAttrs(fn: string, x: unknown, kernelSize: unknown, options: Pool2dO
 }
 
 /**
- * 2-D max pooling of x (N, C, H, W), like `torch.nn.functional.max_pool2d` (ceil_mode=False): padding is
+ * 2-D max pooling of x (N, C, H, W) or (C, H, W), like `torch.nn.functional.max_pool2d` (ceil_mode=False): padding is
  * −∞; the gradient goes to the first maximum of each window in row-major order, exactly as PyTorch.
- * @throws Error naming maxPool2d for a non-4-D x, bad sizes, padding over half the kernel, or an empty output.
+ * @throws Error naming maxPool2d for an x not 3-D or 4-D, bad sizes, padding over half the kernel, or an empty output.
  * @example maxPool2d(x, 2) // (N, C, 24, 24) → (N, C, 12, 12)
  */
 export function maxPool2d(x: Tensor, kernelSize: Size2d, options: Pool2dOptions = {}): Tensor {
+  expectImages("maxPool2d", x);
+  if (x.ndim === 3) return unbatched(x, (x4) => maxPool2d(x4, kernelSize, options));
   return apply("maxPool2d", [x], poolAttrs("maxPool2d", x, kernelSize, options));
 }
 
 /**
- * 2-D average pooling of x (N, C, H, W), like `torch.nn.functional.avg_pool2d` with its defaults
+ * 2-D average pooling of x (N, C, H, W) or (C, H, W), like `torch.nn.functional.avg_pool2d` with its defaults
  * (count_include_pad=True, ceil_mode=False): every window divides by kH·kW, padding zeros included.
- * @throws Error naming avgPool2d for a non-4-D x, bad sizes, padding over half the kernel, or an empty output.
+ * @throws Error naming avgPool2d for an x not 3-D or 4-D, bad sizes, padding over half the kernel, or an empty output.
  * @example avgPool2d(x, 3, { stride: 2, padding: 1 })
  */
 export function avgPool2d(x: Tensor, kernelSize: Size2d, options: Pool2dOptions = {}): Tensor {
+  expectImages("avgPool2d", x);
+  if (x.ndim === 3) return unbatched(x, (x4) => avgPool2d(x4, kernelSize, options));
   return apply("avgPool2d", [x], poolAttrs("avgPool2d", x, kernelSize, options));
 }
 
