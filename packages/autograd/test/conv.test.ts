@@ -193,6 +193,49 @@ test('padding "same" keeps the size, the odd extra zero after (PyTorch), and "va
   expect(ag.conv2d(x, w, undefined, { padding: "valid" })).toBeAllClose(ag.conv2d(x, w));
 });
 
+test.each([
+  // 8748 columns per image: chunks of 3 images (the last one of 2), each group's rows gathered
+  { N: 5, C: 3, H: 20, O: 4, groups: 1, padding: 0 },
+  // 28224 columns per image: one image per chunk, written in place; dW summed over chunks
+  { N: 3, C: 4, H: 28, O: 4, groups: 2, padding: 1 },
+])(
+  "a batch split into chunks of images ($N×$C×$H×$H) equals the images one at a time",
+  ({ N, C, H, O, groups, padding }) => {
+    const wave = (n: number, a: number) => Float64Array.from({ length: n }, (_, i) => Math.sin(a * i + 0.5));
+    const opts = { padding, groups };
+    const x = ag.tensor(wave(N * C * H * H, 0.37), { shape: [N, C, H, H], requiresGrad: true });
+    const w = ag.tensor(wave(O * (C / groups) * 9, 1.3), {
+      shape: [O, C / groups, 3, 3],
+      requiresGrad: true,
+    });
+    const b = ag.tensor(wave(O, 2.1), { requiresGrad: true });
+    const y = ag.conv2d(x, w, b, opts);
+    const per = y.size / N;
+    const g = wave(y.size, 0.71);
+    y.backward(ag.tensor(g, { shape: [...y.shape] }));
+    const dw = new Float64Array(w.size);
+    const db = new Float64Array(O);
+    const xsz = x.size / N;
+    for (let n = 0; n < N; n++) {
+      const xn = ag.tensor(x.data.slice(n * xsz, (n + 1) * xsz), { shape: [1, C, H, H], requiresGrad: true });
+      const wn = ag.tensor(w.data, { shape: [...w.shape], requiresGrad: true });
+      const bn = ag.tensor(b.data, { requiresGrad: true });
+      const yn = ag.conv2d(xn, wn, bn, opts);
+      expect(yn).toBeAllClose(y.data.slice(n * per, (n + 1) * per));
+      yn.backward(ag.tensor(g.slice(n * per, (n + 1) * per), { shape: [...yn.shape] }));
+      expect(xn.grad).toBeAllClose(x.grad!.data.slice(n * xsz, (n + 1) * xsz));
+      wn.grad!.data.forEach((v, i) => {
+        dw[i]! += v;
+      });
+      bn.grad!.data.forEach((v, i) => {
+        db[i]! += v;
+      });
+    }
+    expect(w.grad).toBeAllClose(dw, { rtol: 1e-12, atol: 1e-12 });
+    expect(b.grad).toBeAllClose(db, { rtol: 1e-12, atol: 1e-12 });
+  },
+);
+
 test("an unbatched (C, H, W) input gives the batch-of-one result without the batch axis, gradients too", () => {
   const [, c] = convCases.find(([n]) => n.includes("groups2"))!;
   const xs = ag.tensor(c.inputs.x!.data.slice(0, c.inputs.x!.data.length / 2), {

@@ -173,8 +173,13 @@ export function conv2dForward(
     const m = Math.min(nb, N - n0);
     for (let group = 0; group < groups; group++) {
       im2col(x, g, group, n0, m, cols);
-      gemm(false, false, Og, m * OHW, K, w, group * Og * K, cols, 0, prod, 0);
-      groupRows(out, prod, g, group, n0, m, true);
+      // one image: its group's output rows are contiguous in out, so the GEMM writes them in place
+      if (m === 1)
+        gemm(false, false, Og, OHW, K, w, group * Og * K, cols, 0, out, (n0 * O + group * Og) * OHW);
+      else {
+        gemm(false, false, Og, m * OHW, K, w, group * Og * K, cols, 0, prod, 0);
+        groupRows(out, prod, g, group, n0, m, true);
+      }
     }
   }
   if (bias !== null) {
@@ -205,8 +210,12 @@ export function conv2dBackwardInput(gy: Float64Array, w: Float64Array, g: ConvGe
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0);
     for (let group = 0; group < groups; group++) {
-      groupRows(gy, gyg, g, group, n0, m, false);
-      gemm(true, false, K, m * OHW, Og, w, group * Og * K, gyg, 0, dcols, 0);
+      if (m === 1)
+        gemm(true, false, K, OHW, Og, w, group * Og * K, gy, (n0 * O + group * Og) * OHW, dcols, 0);
+      else {
+        groupRows(gy, gyg, g, group, n0, m, false);
+        gemm(true, false, K, m * OHW, Og, w, group * Og * K, gyg, 0, dcols, 0);
+      }
       col2imAdd(dcols, g, group, n0, m, dx);
     }
   }
@@ -231,8 +240,11 @@ export function conv2dBackwardWeight(x: Float64Array, gy: Float64Array, g: ConvG
     const m = Math.min(nb, N - n0);
     for (let group = 0; group < groups; group++) {
       im2col(x, g, group, n0, m, cols);
-      groupRows(gy, gyg, g, group, n0, m, false);
-      gemm(false, true, Og, K, m * OHW, gyg, 0, cols, 0, part, 0);
+      if (m === 1) gemm(false, true, Og, K, OHW, gy, (n0 * O + group * Og) * OHW, cols, 0, part, 0);
+      else {
+        groupRows(gy, gyg, g, group, n0, m, false);
+        gemm(false, true, Og, K, m * OHW, gyg, 0, cols, 0, part, 0);
+      }
       const base = group * Og * K;
       for (let k = 0; k < Og * K; k++) dw[base + k]! += part[k]!;
     }
