@@ -1,7 +1,7 @@
 /**
  * @file The public conv2d, maxPool2d, avgPool2d, argmax and argmin: PyTorch's names, semantics and NCHW
  * layout. Each validates its arguments once, here, with a message naming the op and the shapes, then runs a
- * primitive of `conv-rules.ts`.
+ * primitive of `primitives/conv.ts`.
  */
 
 import { type ConvAttrs, inner, type PoolAttrs } from "../primitives/index.js";
