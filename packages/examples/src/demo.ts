@@ -14,6 +14,7 @@ import {
   EQUATION_TEXT,
   EQUATIONS,
   initializeParameters,
+  loadPlanarDataset,
   nnModel,
   type Params,
   predict,
@@ -22,7 +23,6 @@ import { courseAccuracy } from "./accuracy.js";
 import { runSweep } from "./hidden-size-sweep.js";
 import { predictLogistic, trainLogisticRegression } from "./logistic-regression.js";
 import { hasFlag, isMain, type Log } from "./main.js";
-import { loadPlanarDataset } from "./planar-dataset.js";
 import { decisionBoundaryPanel } from "./plot/decision-boundary.js";
 import { renderFigure } from "./plot/svg.js";
 import { createProgressGroup, type Progress } from "./progress.js";

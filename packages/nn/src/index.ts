@@ -1,7 +1,7 @@
 /**
  * @file @tapegrad/nn: the course's two-layer network (column layout, manual and tape backprop, and a
- * checker that names the wrong equation), plus PyTorch-style modules, layers, losses, initialisers and
- * optimizers (batch-first).
+ * checker that names the wrong equation) with its planar "flower" data set, plus PyTorch-style modules,
+ * layers, losses, initialisers and optimizers (batch-first).
  * @packageDocumentation
  */
 
@@ -64,5 +64,7 @@ export { bceLoss, bceWithLogitsLoss, crossEntropyLoss, mseLoss } from "./losses.
 export { Module } from "./module.js";
 export { decodeNpy, encodeNpy } from "./npy.js";
 export { Adam, type AdamOptions, Optimizer, SGD, type SGDOptions } from "./optim.js";
+export { linspace, loadPlanarDataset, type PlanarDataset } from "./planar-dataset.js";
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from "./safetensors.js";
+export { forwardEquations, gradientDescentStep, sixEquations } from "./six-equations.js";
 export { TwoLayerNet } from "./two-layer-net.js";
