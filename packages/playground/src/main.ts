@@ -4,9 +4,15 @@
  */
 import { EQUATION_TEXT, EQUATIONS, type EquationName } from "@tapegrad/nn";
 import { costFigure } from "./figures.js";
-import type { BackendReport, Frame, FromWorker, GradsData, ToWorker } from "./protocol.js";
-import { ACTIVATIONS, checkConfig, DEFAULT_CONFIG, type EquationsReport, type TrainerConfig } from "./trainer.js";
 import type { Typos } from "./planted.js";
+import type { BackendReport, Frame, FromWorker, GradsData, ToWorker } from "./protocol.js";
+import {
+  ACTIVATIONS,
+  checkConfig,
+  DEFAULT_CONFIG,
+  type EquationsReport,
+  type TrainerConfig,
+} from "./trainer.js";
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -42,7 +48,10 @@ const send = (msg: ToWorker) => worker.postMessage(msg);
 
 // ---------------------------------------------------------------- the equation panel
 
-const rows = {} as Record<EquationName, { li: HTMLLIElement; status: HTMLElement; rel: HTMLElement; why: HTMLElement }>;
+const rows = {} as Record<
+  EquationName,
+  { li: HTMLLIElement; status: HTMLElement; rel: HTMLElement; why: HTMLElement }
+>;
 for (const name of EQUATIONS) {
   const li = document.createElement("li");
   li.dataset.testid = `equation-${name}`;
@@ -70,7 +79,11 @@ function showReport(report: EquationsReport | null): void {
     row.rel.textContent = v ? `rel. diff ${formatRel(v.relativeDifference)}` : "";
     row.why.textContent = v?.diagnosis ?? "";
   }
-  ui.summary.textContent = report?.summary ?? "The check could not run (see the message above).";
+  ui.summary.textContent = !report
+    ? "The check could not run (see the message above)."
+    : report.firstMismatch === null
+      ? report.summary
+      : `checkBackprop: ${EQUATION_TEXT[report.firstMismatch]} is the first wrong equation (its diagnosis below).`;
 }
 
 function formatRel(x: number): string {
@@ -126,7 +139,14 @@ function configure(): void {
   }
 }
 
-for (const input of [ui.hiddenUnits, ui.activation, ui.learningRate, ui.typoGPrime, ui.typoUpdate, ui.typoDW2]) {
+for (const input of [
+  ui.hiddenUnits,
+  ui.activation,
+  ui.learningRate,
+  ui.typoGPrime,
+  ui.typoUpdate,
+  ui.typoDW2,
+]) {
   input.addEventListener("change", configure);
 }
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="gradients"]')) {
@@ -152,7 +172,11 @@ function showFrame(frame: Frame): void {
   }
   costs.splice(frame.costsFrom, costs.length - frame.costsFrom, ...frame.costs);
   if (frame.referenceCosts.length > 0 || frame.referenceFrom === 0) {
-    referenceCosts.splice(frame.referenceFrom, referenceCosts.length - frame.referenceFrom, ...frame.referenceCosts);
+    referenceCosts.splice(
+      frame.referenceFrom,
+      referenceCosts.length - frame.referenceFrom,
+      ...frame.referenceCosts,
+    );
   }
   ui.iteration.textContent = String(frame.iteration);
   ui.cost.textContent = formatCost(frame.cost);
@@ -180,7 +204,10 @@ function showBackend(b: BackendReport): void {
   ui.backend.dataset.wasm = String(b.wasm);
 }
 
-const pending = new Map<number, { resolve: (g: { equations: GradsData; tape: GradsData }) => void; reject: (e: Error) => void }>();
+const pending = new Map<
+  number,
+  { resolve: (g: { equations: GradsData; tape: GradsData }) => void; reject: (e: Error) => void }
+>();
 let nextId = 1;
 
 worker.addEventListener("message", (event: MessageEvent<FromWorker>) => {

@@ -16,7 +16,10 @@ export interface BackendReport {
 }
 
 /** The six gradients of one backward pass, each as its shape and its doubles. */
-export type GradsData = Record<"dZ2" | "dW2" | "db2" | "dZ1" | "dW1" | "db1", { shape: number[]; data: Float64Array }>;
+export type GradsData = Record<
+  "dZ2" | "dW2" | "db2" | "dZ1" | "dW1" | "db1",
+  { shape: number[]; data: Float64Array }
+>;
 
 /** Page → worker. */
 export type ToWorker =

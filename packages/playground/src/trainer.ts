@@ -3,8 +3,9 @@
  * two-layer network on the flower data set, one gradient step at a time, with gradients from the six
  * equations (typos planted or not) or from the tape, and `checkBackprop`'s verdict on each equation.
  */
-import { expectInteger, expectNumber, expectOneOf } from "@tapegrad/autograd/validate";
+
 import { noGrad, type Tensor } from "@tapegrad/autograd";
+import { expectInteger, expectNumber, expectOneOf } from "@tapegrad/autograd/validate";
 import {
   type Activation,
   autogradBackward,
@@ -77,7 +78,9 @@ export function checkConfig(config: TrainerConfig): TrainerConfig {
   const fn = "TrainerConfig";
   expectInteger(fn, "hiddenUnits", config.hiddenUnits, 1);
   if (config.hiddenUnits > MAX_HIDDEN_UNITS) {
-    throw new Error(`${fn}: hiddenUnits must be an integer in [1, ${MAX_HIDDEN_UNITS}], got ${config.hiddenUnits}`);
+    throw new Error(
+      `${fn}: hiddenUnits must be an integer in [1, ${MAX_HIDDEN_UNITS}], got ${config.hiddenUnits}`,
+    );
   }
   expectOneOf(fn, "activation", config.activation, ACTIVATIONS);
   expectNumber(fn, "learningRate", config.learningRate, { min: 0 });

@@ -174,5 +174,8 @@ scope.onmessage = (event) => {
   }
 };
 
-scope.postMessage({ type: "backend", backend: { ...backendInfo(), crossOriginIsolated: self.crossOriginIsolated } });
+scope.postMessage({
+  type: "backend",
+  backend: { ...backendInfo(), crossOriginIsolated: self.crossOriginIsolated },
+});
 sendFrame(true);
