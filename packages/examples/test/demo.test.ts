@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PALETTE, REGION_PALETTE } from "@tapegrad/plot";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type DemoResult, run } from "../src/demo.js";
-import { CLASS_COLORS } from "../src/index.js";
 import { countTags, runTsx, xmlProblem } from "./helpers.js";
 
 // The course's figures (published in the course; asserted here, never copied from our output):
@@ -69,11 +69,11 @@ describe("demo: the course's job (full n_h = 4 training, a reduced sweep)", () =
     const svg = result.svgs["decision-boundary.svg"]!;
     expect(xmlProblem(svg)).toBeNull();
     expect(countTags(svg, "circle")).toBe(400);
-    for (const colour of CLASS_COLORS.regions) {
+    for (const colour of REGION_PALETTE.slice(0, 2)) {
       expect(svg).toMatch(new RegExp(`<(rect|path)[^>]*fill="${colour}"`));
     }
     // points coloured by label: 200 of each class
-    for (const colour of CLASS_COLORS.points) {
+    for (const colour of PALETTE.slice(0, 2)) {
       const group = svg.match(new RegExp(`<g fill="${colour}">(.*?)</g>`))?.[1] ?? "";
       expect(countTags(group, "circle")).toBe(200);
     }
