@@ -5,7 +5,7 @@
 import { EQUATION_TEXT, EQUATIONS, type EquationName } from "@tapegrad/nn";
 import { costFigure } from "./figures.js";
 import type { Typos } from "./planted.js";
-import type { BackendReport, Frame, FromWorker, GradsData, ToWorker } from "./protocol.js";
+import type { BackendReport, ExamplesData, Frame, FromWorker, GradsData, ToWorker } from "./protocol.js";
 import {
   ACTIVATIONS,
   checkConfig,
@@ -204,39 +204,53 @@ function showBackend(b: BackendReport): void {
   ui.backend.dataset.wasm = String(b.wasm);
 }
 
-const pending = new Map<
-  number,
-  { resolve: (g: { equations: GradsData; tape: GradsData }) => void; reject: (e: Error) => void }
->();
+/** What `playground.gradients` resolves to. */
+export interface GradientsReply {
+  equations: GradsData;
+  tape: GradsData;
+  data: ExamplesData;
+}
+
+const pending = new Map<number, { resolve: (g: GradientsReply) => void; reject: (e: Error) => void }>();
 let nextId = 1;
 
 worker.addEventListener("message", (event: MessageEvent<FromWorker>) => {
   const msg = event.data;
   if (msg.type === "frame") showFrame(msg);
   else if (msg.type === "backend") showBackend(msg.backend);
-  else if (msg.type === "gradients") pending.get(msg.id)?.resolve(msg);
-  else if (msg.id !== undefined) pending.get(msg.id)?.reject(new Error(msg.message));
-  else showError(msg.message);
+  else if (msg.type === "gradients") {
+    pending.get(msg.id)?.resolve(msg);
+    pending.delete(msg.id);
+  } else if (msg.id !== undefined) {
+    pending.get(msg.id)?.reject(new Error(msg.message));
+    pending.delete(msg.id);
+  } else showError(msg.message);
 });
 worker.addEventListener("error", (event) => showError(`the training worker failed: ${event.message}`));
 
 /**
- * For tests and the curious (in the console): train a fresh network `iterations` steps in the worker and
- * get both backward passes' gradients at its parameters, doubles exactly as the page computes them.
+ * For tests and the curious (in the console, as `playground`): train a fresh network `iterations` steps in
+ * the worker and get both backward passes' gradients at its parameters, doubles exactly as the page
+ * computes them; on the flower, or on the examples given (X (2, m) row-major, Y (1, m)).
  */
 export interface PlaygroundHooks {
-  gradients(config: TrainerConfig, iterations: number): Promise<{ equations: GradsData; tape: GradsData }>;
+  gradients(
+    config: TrainerConfig,
+    iterations: number,
+    data?: { X: ArrayLike<number>; Y: ArrayLike<number> },
+  ): Promise<GradientsReply>;
   /** The activations the page offers and its default settings. */
   activations: readonly string[];
   defaults: TrainerConfig;
 }
 
 const hooks: PlaygroundHooks = {
-  gradients(config, iterations) {
+  gradients(config, iterations, data) {
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      send({ type: "gradients", id, config, iterations });
+      const examples = data && { X: Float64Array.from(data.X), Y: Float64Array.from(data.Y) };
+      send({ type: "gradients", id, config, iterations, ...(examples ? { data: examples } : {}) });
     });
   },
   activations: ACTIVATIONS,

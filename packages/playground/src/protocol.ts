@@ -21,14 +21,23 @@ export type GradsData = Record<
   { shape: number[]; data: Float64Array }
 >;
 
+/** Examples as doubles: X (2, m) in row-major order (x1 of every example, then x2), Y (1, m). */
+export interface ExamplesData {
+  X: Float64Array;
+  Y: Float64Array;
+}
+
 /** Page → worker. */
 export type ToWorker =
   | { type: "configure"; change: Partial<TrainerConfig> }
   | { type: "start" }
   | { type: "pause" }
   | { type: "reset" }
-  /** Train a fresh network `iterations` steps with `config` (apart from the page's) and send its gradients. */
-  | { type: "gradients"; id: number; config: TrainerConfig; iterations: number };
+  /**
+   * Train a fresh network `iterations` steps with `config` (apart from the page's) and send its gradients;
+   * on the flower, or on `data` (X (2, m) column by column as X.data, Y (1, m)) when given.
+   */
+  | { type: "gradients"; id: number; config: TrainerConfig; iterations: number; data?: ExamplesData };
 
 /** One redraw's worth of state. Cost arrays hold only the costs since the previous frame. */
 export interface Frame {
@@ -61,5 +70,6 @@ export interface Frame {
 export type FromWorker =
   | { type: "backend"; backend: BackendReport }
   | Frame
-  | { type: "gradients"; id: number; equations: GradsData; tape: GradsData }
+  /** The gradients asked for, and the examples they were computed on. */
+  | { type: "gradients"; id: number; equations: GradsData; tape: GradsData; data: ExamplesData }
   | { type: "failed"; id?: number; message: string };

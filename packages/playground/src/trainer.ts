@@ -90,9 +90,9 @@ export function checkConfig(config: TrainerConfig): TrainerConfig {
 
 /** The course network learning the flower, one full-batch gradient step per `step()`. */
 export class Trainer {
-  /** The flower: X (2, 400), one example per column. */
+  /** The examples, X (2, m), one per column: the flower's 400 unless given. */
   readonly X: Tensor;
-  /** Its labels, Y (1, 400), 0 (red) or 1 (blue). */
+  /** Their labels, Y (1, m), 0 or 1. */
   readonly Y: Tensor;
   /** The current parameters. */
   params!: Params;
@@ -104,8 +104,12 @@ export class Trainer {
   diverged: string | null = null;
   private config: TrainerConfig;
 
-  constructor(config: TrainerConfig = DEFAULT_CONFIG) {
-    const { X, Y } = loadPlanarDataset();
+  /**
+   * @param config the controls' settings (checked: see `checkConfig`).
+   * @param data the examples, X (2, m) and Y (1, m) 0/1; default the flower (`loadPlanarDataset`).
+   */
+  constructor(config: TrainerConfig = DEFAULT_CONFIG, data: { X: Tensor; Y: Tensor } = loadPlanarDataset()) {
+    const { X, Y } = data;
     this.X = X;
     this.Y = Y;
     this.config = checkConfig({ ...config, typos: { ...config.typos } });

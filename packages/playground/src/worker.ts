@@ -3,7 +3,7 @@
  * pause, reset and new settings are handled between slices; a frame of state goes to the page every
  * ~100 ms, with checkBackprop's verdicts and the tape's graph every ~400 ms (and at once after a change).
  */
-import { backendInfo } from "@tapegrad/autograd";
+import { backendInfo, Tensor } from "@tapegrad/autograd";
 import type { Grads } from "@tapegrad/nn";
 import { regionsFigure, tapeFigure } from "./figures.js";
 import type { Frame, FromWorker, GradsData, ToWorker } from "./protocol.js";
@@ -161,10 +161,20 @@ scope.onmessage = (event) => {
         sendFrame(true);
         break;
       case "gradients": {
-        const fresh = new Trainer(msg.config);
+        const m = msg.data ? msg.data.Y.length : 0;
+        const fresh = msg.data
+          ? new Trainer(msg.config, { X: new Tensor(msg.data.X, [2, m]), Y: new Tensor(msg.data.Y, [1, m]) })
+          : new Trainer(msg.config);
         fresh.run(msg.iterations);
         const { equations, tape } = fresh.gradients();
-        scope.postMessage({ type: "gradients", id: msg.id, equations: pack(equations), tape: pack(tape) });
+        const data = { X: Float64Array.from(fresh.X.data), Y: Float64Array.from(fresh.Y.data) };
+        scope.postMessage({
+          type: "gradients",
+          id: msg.id,
+          equations: pack(equations),
+          tape: pack(tape),
+          data,
+        });
         break;
       }
     }

@@ -24,7 +24,8 @@ import {
   type StaticServer,
   serveStatic,
 } from "../../../test-support/browser.js";
-import type { GradsData } from "../src/protocol.js";
+import type { PlaygroundHooks } from "../src/main.js";
+import { DEFAULT_CONFIG } from "../src/trainer.js";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const TRAIN_BUDGET_MS = 20_000; // the issue's bound: cost < 0.3 and accuracy ≥ 85 % within 20 s
@@ -130,25 +131,33 @@ describe("the playground page", () => {
     await page.close();
   });
 
-  it("computes gradients equal to Node's bit for bit (both backward passes)", async () => {
+  it("computes gradients equal to Node's bit for bit (both backward passes), given the same examples", async () => {
     const { page } = await openPage();
+    const { X, Y } = loadPlanarDataset();
+    // The flower itself is not bit-identical across engines: it is made with Math.sin/Math.cos, which
+    // Chromium 156 and Node 20 round differently for a few percent of arguments (as numpy's do, see the
+    // nn fixture test). The page's flower agrees with Node's to 1e-15 relative, and the gradients are
+    // compared on Node's examples, sent to the page as exact doubles.
+    const flower = await page.evaluate(async (config) => {
+      const g = await (window as unknown as { playground: PlaygroundHooks }).playground.gradients(config, 0);
+      return { X: Array.from(g.data.X), Y: Array.from(g.data.Y) };
+    }, DEFAULT_CONFIG);
+    expect(flower.Y).toEqual(Array.from(Y.data));
+    expect(flower.X.length).toBe(800);
+    const worst = Math.max(...flower.X.map((v, i) => Math.abs(v - X.data[i]!) / Math.abs(X.data[i]!)));
+    expect(worst).toBeLessThan(1e-15);
+
     for (const [hiddenUnits, activation] of [
       [4, "tanh"],
       [7, "relu"],
     ] as const) {
       const iterations = 40;
-      const config = {
-        hiddenUnits,
-        activation,
-        learningRate: 1.2,
-        gradients: "equations" as const,
-        typos: { gPrime: false, update: false, dW2: false },
-      };
+      const config = { ...DEFAULT_CONFIG, hiddenUnits, activation };
       // in the page: the worker trains a fresh network and returns its gradients as exact doubles
       const fromPage = await page.evaluate(
-        async ({ config, iterations }) => {
-          const hooks = (window as unknown as { playground: { gradients: Function } }).playground;
-          const g = (await hooks.gradients(config, iterations)) as { equations: GradsData; tape: GradsData };
+        async ({ config, iterations, data }) => {
+          const hooks = (window as unknown as { playground: PlaygroundHooks }).playground;
+          const g = await hooks.gradients(config, iterations, data);
           const hex = (d: Float64Array) =>
             Array.from(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), (b) =>
               b.toString(16).padStart(2, "0"),
@@ -160,10 +169,9 @@ describe("the playground page", () => {
           }
           return out;
         },
-        { config, iterations },
+        { config, iterations, data: { X: Array.from(X.data), Y: Array.from(Y.data) } },
       );
       // in Node: the library's own nnModel, six equations and tape
-      const { X, Y } = loadPlanarDataset();
       const { parameters } = nnModel(X, Y, hiddenUnits, { numIterations: iterations, activation });
       const { cache } = forwardPropagation(X, parameters, { activation });
       const grads = {
@@ -179,8 +187,10 @@ describe("the playground page", () => {
         }
       }
       expect(Object.keys(fromPage).sort()).toEqual(Object.keys(fromNode).sort());
-      for (const key of Object.keys(fromNode))
-        expect(`${key} ${fromPage[key]}`).toBe(`${key} ${fromNode[key]}`);
+      for (const key of Object.keys(fromNode)) {
+        // one line per gradient, so that a failure names it (the hex strings are long)
+        expect(fromPage[key] === fromNode[key], `${hiddenUnits} ${activation} units: ${key}`).toBe(true);
+      }
     }
     await page.close();
   });
