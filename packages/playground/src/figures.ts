@@ -23,7 +23,7 @@ export function regionsFigure(trainer: Trainer): string {
     h: GRID_STEP,
     pad: 1,
     width: 460,
-    height: 420,
+    height: 380,
   });
 }
 
@@ -80,5 +80,5 @@ export function costFigure(costs: readonly number[], reference: readonly number[
   if (reference && reference.length > 0) {
     series.push(thinned("no typo (tape)", reference, { color: "#8a8a8a", dash: "5 4" }));
   }
-  return lineChartSvg({ series, title: "Cost", xLabel: "iteration", yLabel: "J", width: 460, height: 420 });
+  return lineChartSvg({ series, title: "Cost", xLabel: "iteration", yLabel: "J", width: 460, height: 380 });
 }
