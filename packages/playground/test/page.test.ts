@@ -106,12 +106,12 @@ describe("the playground page", () => {
   });
 
   it.each([
-    ["typo-gprime", "dZ1", /g′\(Z1\) belongs/],
-    ["typo-dw2", "dW2", /missing 1\/m/],
-    ["typo-update", null, null],
+    ["typo-gprime", "equation dZ1", "dZ1", /g′\(Z1\) belongs/],
+    ["typo-dw2", "equation dW2", "dW2", /missing 1\/m/],
+    ["typo-update", "no equation", null, null],
   ] as const)(
-    "%s marks exactly equation %s (null: none), and unchecking clears it",
-    async (toggle, equation, words) => {
+    "%s marks exactly %s, and unchecking clears it",
+    async (toggle, _marks, equation, words) => {
       const { page, errors } = await openPage();
       // a few steps, so that the parameters are not the nearly symmetric initial ones
       await page.getByTestId("start").click();
