@@ -109,31 +109,28 @@ describe("the playground page", () => {
     ["typo-gprime", "equation dZ1", "dZ1", /g′\(Z1\) belongs/],
     ["typo-dw2", "equation dW2", "dW2", /missing 1\/m/],
     ["typo-update", "no equation", null, null],
-  ] as const)(
-    "%s marks exactly %s, and unchecking clears it",
-    async (toggle, _marks, equation, words) => {
-      const { page, errors } = await openPage();
-      // a few steps, so that the parameters are not the nearly symmetric initial ones
-      await page.getByTestId("start").click();
-      await expect.poll(() => number(page, "iteration"), { timeout: 30_000 }).toBeGreaterThan(20);
-      await page.getByTestId("pause").click();
-      await expect.poll(() => statuses(page), { timeout: 30_000 }).toEqual(ALL_OK);
+  ] as const)("%s marks exactly %s, and unchecking clears it", async (toggle, _marks, equation, words) => {
+    const { page, errors } = await openPage();
+    // a few steps, so that the parameters are not the nearly symmetric initial ones
+    await page.getByTestId("start").click();
+    await expect.poll(() => number(page, "iteration"), { timeout: 30_000 }).toBeGreaterThan(20);
+    await page.getByTestId("pause").click();
+    await expect.poll(() => statuses(page), { timeout: 30_000 }).toEqual(ALL_OK);
 
-      await page.getByTestId(toggle).check();
-      const marked = { ...ALL_OK, ...(equation ? { [equation]: "mismatch" } : {}) };
-      await expect.poll(() => statuses(page), { timeout: 30_000 }).toEqual(marked);
-      if (equation && words) {
-        await expect(page.getByTestId(`equation-${equation}`).textContent()).resolves.toMatch(words);
-      } else {
-        await expect(page.locator("#update").textContent()).resolves.toMatch(/θ ← θ − α·θ/);
-      }
+    await page.getByTestId(toggle).check();
+    const marked = { ...ALL_OK, ...(equation ? { [equation]: "mismatch" } : {}) };
+    await expect.poll(() => statuses(page), { timeout: 30_000 }).toEqual(marked);
+    if (equation && words) {
+      await expect(page.getByTestId(`equation-${equation}`).textContent()).resolves.toMatch(words);
+    } else {
+      await expect(page.locator("#update").textContent()).resolves.toMatch(/θ ← θ − α·θ/);
+    }
 
-      await page.getByTestId(toggle).uncheck();
-      await expect.poll(() => statuses(page), { timeout: 30_000 }).toEqual(ALL_OK);
-      expect(errors).toEqual([]);
-      await page.close();
-    },
-  );
+    await page.getByTestId(toggle).uncheck();
+    await expect.poll(() => statuses(page), { timeout: 30_000 }).toEqual(ALL_OK);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 
   it("computes gradients equal to Node's bit for bit (both backward passes), given the same examples", async () => {
     const { page } = await openPage();

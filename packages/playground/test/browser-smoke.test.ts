@@ -1,0 +1,100 @@
+/**
+ * @file A smoke test of the core library in Debian's Chromium, on the page's main thread (one thread, no
+ * Atomics.wait): a gradient against its closed form, a matrix product with `backendInfo().wasm` true
+ * against a plain loop, and a safetensors round trip through bytes equal to Node's. The page
+ * (test/browser-smoke/) is built with Vite's `build()` and served plainly and cross-origin isolated.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RandomState } from "@tapegrad/autograd";
+import { encodeSafetensors } from "@tapegrad/nn";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ChromiumSession, launchChromium, serveStatic } from "../../../test-support/browser.js";
+import type { SmokeResult } from "./browser-smoke/smoke.js";
+
+/** A (M, K) · B (K, N), row-major, by the textbook loop. */
+function loopProduct(A: Float64Array, B: Float64Array, M: number, K: number, N: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[i * K + k]! * B[k * N + j]!;
+      out.push(s);
+    }
+  }
+  return out;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+let outDir: string;
+let chromium: ChromiumSession;
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), "tapegrad-smoke-"));
+  await build({
+    root: join(here, "browser-smoke"),
+    configFile: false,
+    base: "./",
+    logLevel: "warn",
+    build: { outDir, emptyOutDir: true, target: "es2022" },
+  });
+  chromium = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await chromium?.close();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+describe.each([false, true])("the core library in Chromium (cross-origin isolated: %s)", (isolated) => {
+  it("computes a gradient, a WebAssembly matrix product and a safetensors round trip", async () => {
+    const server = await serveStatic(outDir, { isolated });
+    const page = await chromium.context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    try {
+      await page.goto(server.url);
+      await page.waitForFunction(() => "smoke" in window || "smokeError" in window, undefined, {
+        timeout: 30_000,
+      });
+      const { smoke, smokeError } = await page.evaluate(() => {
+        const w = window as unknown as { smoke?: SmokeResult; smokeError?: string };
+        return { smoke: w.smoke, smokeError: w.smokeError };
+      });
+      expect(smokeError).toBeUndefined();
+      expect(errors).toEqual([]);
+      const r = smoke!;
+      expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(isolated);
+
+      // d sum(tanh(W x)) / dW = (1 − tanh²(W x)) xᵀ, with W = [[0.5, −1], [2, 0.25]], x = [1, 3]
+      const z = [0.5 * 1 - 1 * 3, 2 * 1 + 0.25 * 3];
+      const want = [0, 1].flatMap((i) => [1, 3].map((xj) => (1 - Math.tanh(z[i]!) ** 2) * xj));
+      expect(r.grad).toBeAllClose(want, { rtol: 1e-15 });
+
+      // the product ran in WebAssembly and agrees with a plain loop over numpy's RandomState(0) draws
+      expect(r.backend.wasm).toBe(true);
+      const rng = new RandomState(0);
+      const At = rng.randn(96, 80);
+      const Bt = rng.randn(80, 64);
+      const A = At.data;
+      const B = Bt.data;
+      expect(r.a).toEqual(Array.from(A));
+      expect(r.b).toEqual(Array.from(B));
+      expect(r.product).toBeAllClose(loopProduct(A, B, 96, 80, 64), { rtol: 1e-12, atol: 1e-12 });
+      // a product the size of the worker pool's, on the main thread: no exception, the right numbers
+      const C = new RandomState(1).randn(160, 160).data;
+      expect(r.c).toEqual(Array.from(C));
+      expect(r.square).toBeAllClose(loopProduct(C, C, 160, 160, 160), { rtol: 1e-12, atol: 1e-12 });
+
+      // the bytes are Node's, and they decode back exactly
+      expect(r.safetensors).toEqual(Array.from(encodeSafetensors({ A: At, B: Bt }, { note: "smoke" })));
+      expect(r.roundTrip).toBe(true);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+});
