@@ -15,6 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChromiumSession, launchChromium, serveStatic } from "../../../test-support/browser.js";
 import type { SmokeResult } from "./browser-smoke/smoke.js";
 
+/** The doubles of a hex string of little-endian bytes (as the page sends them). */
+function doubles(hex: string): Float64Array {
+  return new Float64Array(new Uint8Array(Buffer.from(hex, "hex")).buffer);
+}
+
 /** A (M, K) · B (K, N), row-major, by the textbook loop. */
 function loopProduct(A: Float64Array, B: Float64Array, M: number, K: number, N: number): number[] {
   const out: number[] = [];
@@ -81,16 +86,17 @@ describe.each([false, true])("the core library in Chromium (cross-origin isolate
       const Bt = rng.randn(80, 64);
       const A = At.data;
       const B = Bt.data;
-      expect(r.a).toEqual(Array.from(A));
-      expect(r.b).toEqual(Array.from(B));
-      expect(r.product).toBeAllClose(loopProduct(A, B, 96, 80, 64), { rtol: 1e-12, atol: 1e-12 });
+      expect(r.a).toBe(Buffer.from(A.buffer).toString("hex"));
+      expect(r.b).toBe(Buffer.from(B.buffer).toString("hex"));
+      expect(doubles(r.product)).toBeAllClose(loopProduct(A, B, 96, 80, 64), { rtol: 1e-12, atol: 1e-12 });
       // a product the size of the worker pool's, on the main thread: no exception, the right numbers
       const C = new RandomState(1).randn(160, 160).data;
-      expect(r.c).toEqual(Array.from(C));
-      expect(r.square).toBeAllClose(loopProduct(C, C, 160, 160, 160), { rtol: 1e-12, atol: 1e-12 });
+      expect(r.c).toBe(Buffer.from(C.buffer).toString("hex"));
+      expect(doubles(r.square)).toBeAllClose(loopProduct(C, C, 160, 160, 160), { rtol: 1e-12, atol: 1e-12 });
 
       // the bytes are Node's, and they decode back exactly
-      expect(r.safetensors).toEqual(Array.from(encodeSafetensors({ A: At, B: Bt }, { note: "smoke" })));
+      const bytes = encodeSafetensors({ A: At, B: Bt }, { note: "smoke" });
+      expect(r.safetensors).toBe(Buffer.from(bytes).toString("hex"));
       expect(r.roundTrip).toBe(true);
     } finally {
       await page.close();

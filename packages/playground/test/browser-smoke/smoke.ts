@@ -1,7 +1,8 @@
 /**
  * @file The core library on a page's main thread, for test/browser-smoke.test.ts: a gradient, a matrix
  * product large enough for the WebAssembly kernel, and a safetensors round trip through bytes. The results
- * go to `window.smoke` (or the error to `window.smokeError`) as plain data.
+ * go to `window.smoke` (or the error to `window.smokeError`) as plain data: arrays of doubles and bytes as
+ * hex strings of their bytes (little-endian), which cross to the test quickly and exactly.
  */
 import { backendInfo, matmul, RandomState, sum, tanh, tensor } from "@tapegrad/autograd";
 import { decodeSafetensors, encodeSafetensors } from "@tapegrad/nn";
@@ -11,20 +12,26 @@ export interface SmokeResult {
   /** d sum(tanh(W x)) / dW for the README's W and x, row-major. */
   grad: number[];
   /** A (96, 80) · B (80, 64), both from numpy's RandomState(0): the product's doubles, row-major. */
-  product: number[];
-  a: number[];
-  b: number[];
+  product: string;
+  a: string;
+  b: string;
   backend: ReturnType<typeof backendInfo>;
   /**
    * C (160, 160) · C from RandomState(1): past the size where the library uses its worker pool, which the
    * main thread must not block on (one thread there, never Atomics.wait).
    */
-  square: number[];
-  c: number[];
-  /** encodeSafetensors({ A, B }, { note: "smoke" }), byte by byte. */
-  safetensors: number[];
+  square: string;
+  c: string;
+  /** encodeSafetensors({ A, B }, { note: "smoke" }). */
+  safetensors: string;
   /** decodeSafetensors of those bytes gave back A and B exactly, with the metadata. */
   roundTrip: boolean;
+}
+
+/** The bytes of `data` as hex, two digits a byte. */
+function hex(data: Float64Array | Uint8Array): string {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 const page = window as unknown as { smoke?: SmokeResult; smokeError?: string };
@@ -50,13 +57,13 @@ try {
     p.length === q.length && Array.from(p).every((v, i) => Object.is(v, q[i]));
   page.smoke = {
     grad: Array.from(W.grad!.data),
-    product: Array.from(product.data),
-    a: Array.from(A.data),
-    b: Array.from(B.data),
-    square: Array.from(square.data),
-    c: Array.from(C.data),
+    product: hex(product.data),
+    a: hex(A.data),
+    b: hex(B.data),
+    square: hex(square.data),
+    c: hex(C.data),
     backend: backendInfo(),
-    safetensors: Array.from(bytes),
+    safetensors: hex(bytes),
     roundTrip:
       same(back.tensors.A!.data, A.data) &&
       same(back.tensors.B!.data, B.data) &&
