@@ -12,7 +12,12 @@ import { RandomState } from "@tapegrad/autograd";
 import { encodeSafetensors } from "@tapegrad/nn";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChromiumSession, launchChromium, serveStatic } from "../../../test-support/browser.js";
+import {
+  type ChromiumSession,
+  launchChromium,
+  type StaticServer,
+  serveStatic,
+} from "../../../test-support/browser.js";
 import type { SmokeResult } from "./browser-smoke/smoke.js";
 
 /** The doubles of a hex string of little-endian bytes (as the page sends them). */
@@ -36,6 +41,10 @@ function loopProduct(A: Float64Array, B: Float64Array, M: number, K: number, N: 
 const here = dirname(fileURLToPath(import.meta.url));
 let outDir: string;
 let chromium: ChromiumSession;
+const servers: Record<"plain" | "isolated", StaticServer | undefined> = {
+  plain: undefined,
+  isolated: undefined,
+};
 
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), "tapegrad-smoke-"));
@@ -46,17 +55,22 @@ beforeAll(async () => {
     logLevel: "warn",
     build: { outDir, emptyOutDir: true, target: "es2022" },
   });
+  servers.plain = await serveStatic(outDir);
+  servers.isolated = await serveStatic(outDir, { isolated: true });
   chromium = await launchChromium();
 }, 180_000);
 
+// the servers close after the browser: an open keep-alive connection would hold server.close()
 afterAll(async () => {
   await chromium?.close();
+  await servers.plain?.close();
+  await servers.isolated?.close();
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
 describe.each([false, true])("the core library in Chromium (cross-origin isolated: %s)", (isolated) => {
   it("computes a gradient, a WebAssembly matrix product and a safetensors round trip", async () => {
-    const server = await serveStatic(outDir, { isolated });
+    const server = servers[isolated ? "isolated" : "plain"]!;
     const page = await chromium.context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
@@ -100,7 +114,6 @@ describe.each([false, true])("the core library in Chromium (cross-origin isolate
       expect(r.roundTrip).toBe(true);
     } finally {
       await page.close();
-      await server.close();
     }
   });
 });
