@@ -101,6 +101,11 @@ export async function serveStatic(dir: string, { isolated = false } = {}): Promi
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // a browser keeps its connections alive: without closing them, close() would wait for them to time out
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -33,6 +33,7 @@ const TRAIN_BUDGET_MS = 20_000; // the issue's bound: cost < 0.3 and accuracy â‰
 
 let outDir: string;
 let server: StaticServer;
+let isolatedServer: StaticServer;
 let chromium: ChromiumSession;
 
 beforeAll(async () => {
@@ -44,22 +45,24 @@ beforeAll(async () => {
     build: { outDir, emptyOutDir: true },
   });
   server = await serveStatic(outDir);
+  isolatedServer = await serveStatic(outDir, { isolated: true });
   chromium = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
   await chromium?.close();
   await server?.close();
+  await isolatedServer?.close();
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
-/** A fresh tab on the page, failing the test on any page error. */
-async function openPage(): Promise<{ page: Page; errors: string[] }> {
+/** A fresh tab on the page (served plainly, or cross-origin isolated), collecting page errors. */
+async function openPage(url = server.url): Promise<{ page: Page; errors: string[] }> {
   const page = await chromium.context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(server.url);
+  await page.goto(url);
   await expect
     .poll(() => page.getByTestId("backend").getAttribute("data-wasm"), { timeout: 30_000 })
     .not.toBeNull();
@@ -101,6 +104,17 @@ describe("the playground page", () => {
     const stopped = await number(page, "iteration");
     await page.waitForTimeout(300);
     expect(await number(page, "iteration")).toBe(stopped);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("trains cross-origin isolated too (COOP/COEP headers), and says so", async () => {
+    const { page, errors } = await openPage(isolatedServer.url);
+    await expect(page.getByTestId("backend").textContent()).resolves.toMatch(/, cross-origin isolated/);
+    await page.getByTestId("start").click();
+    await expect.poll(() => number(page, "iteration"), { timeout: 30_000 }).toBeGreaterThan(100);
+    await page.getByTestId("pause").click();
+    expect(await number(page, "cost")).toBeLessThan(0.69);
     expect(errors).toEqual([]);
     await page.close();
   });
