@@ -38,7 +38,7 @@ describe("demo: the course's job (full n_h = 4 training, a reduced sweep)", () =
   });
 
   it("gets the course's 91.25 % with 5 hidden units and 5000 iterations", () => {
-    expect(result.sweep.find((s) => s.nH === 5)?.accuracy).toBeCloseTo(91.25, 10);
+    expect(result.sweep.find((s) => s.nH === 5)?.accuracy).toBeAllClose(91.25, { rtol: 0, atol: 5e-11 });
     expect(lines).toContain("Accuracy for 5 hidden units: 91.25 %   (course: 91.25 %)");
   });
 

@@ -47,6 +47,9 @@ describe("plot gallery (quick)", () => {
     expect(X.shape).toEqual([15, 2]);
     expect(y).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
     for (let i = 0; i < 15; i++)
-      expect(Math.hypot(X.data[2 * i]!, X.data[2 * i + 1]!)).toBeCloseTo((i % 5) / 4, 12);
+      expect(Math.hypot(X.data[2 * i]!, X.data[2 * i + 1]!)).toBeAllClose((i % 5) / 4, {
+        rtol: 0,
+        atol: 5e-13,
+      });
   });
 });

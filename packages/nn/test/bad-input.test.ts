@@ -104,6 +104,56 @@ const autogradCases: Case[] = [
   ["defineOp", () => ag.defineOp({ name: "", forward: (x) => x!, backward: (g) => [g] }), ["name"]],
   ["gradcheck", () => ag.gradcheck((x: Tensor) => x, ["x" as unknown as Tensor]), ["argument 1", "string x"]],
   ["numericGradient", () => ag.numericGradient((x: Tensor) => x, tensor([1, 2])), ["scalar", "[2]"]],
+  [
+    "checkDerivation",
+    () =>
+      ag.checkDerivation(
+        (p) => ag.sum(p.W!),
+        { W: m(1, 2) },
+        () => ({ dW: m(2, 1) }),
+      ),
+    ["dW has shape [2, 1]", "W has shape [1, 2]"],
+  ],
+  [
+    "checkDerivation",
+    () =>
+      ag.checkDerivation(
+        (p) => ag.sum(p.W!),
+        { W: m(1, 2) },
+        () => ({ dZ: m(1, 2) }),
+      ),
+    ['"dZ"', "names nothing", "dW"],
+  ],
+  [
+    "checkDerivation",
+    () =>
+      ag.checkDerivation(
+        (p) => p.W!,
+        { W: m(1, 2) },
+        () => ({}),
+      ),
+    ["scalar", "[1, 2]"],
+  ],
+  [
+    "checkDerivation",
+    () =>
+      ag.checkDerivation(
+        (p, name) => ag.sum(name("Z", name("Z", ag.neg(p.W!)))),
+        { W: m(1, 2) },
+        () => ({}),
+      ),
+    ['"Z"', "used twice"],
+  ],
+  [
+    "checkDerivation",
+    () =>
+      ag.checkDerivation(
+        (p: ag.DerivationInputs) => ag.sum(p.W!),
+        [m(1, 2)] as unknown as ag.DerivationInputs,
+        () => ({}),
+      ),
+    ["inputs", "an array"],
+  ],
   ["relativeDifference", () => ag.relativeDifference(zeros([2]), zeros([3])), ["[2]", "[3]"]],
   ["RandomState", () => new RandomState(-1), ["seed", "-1"]],
   ["RandomState.randn", () => new RandomState(1).randn(2, -1), ["[2, -1]"]],

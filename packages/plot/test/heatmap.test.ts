@@ -62,8 +62,8 @@ describe("heatmapSvg", () => {
       tensor(Array.from({ length: 3 }, (_, i) => Array.from({ length: 64 }, (_, j) => i - j / 32))),
     );
     const frame = svg.match(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="([\d.]+)" fill="none"/)!;
-    expect(Number(frame[1])).toBeCloseTo(420, 0);
-    expect(Number(frame[2])).toBeCloseTo(120, 0);
+    expect(Number(frame[1])).toBeAllClose(420, { rtol: 0, atol: 0.5 });
+    expect(Number(frame[2])).toBeAllClose(120, { rtol: 0, atol: 0.5 });
     expect(() => heatmapSvg([[1]], { cellSize: 0 })).toThrow(
       /^heatmapSvg: cellSize is 0; expected a positive number/,
     );
