@@ -119,6 +119,31 @@ describe("the playground page", () => {
     await page.close();
   });
 
+  it("names a bad setting under the controls; a new size makes a new network (its tape shows it)", async () => {
+    const { page, errors } = await openPage();
+    await page.getByTestId("hidden-units").fill("51");
+    await page.getByTestId("hidden-units").dispatchEvent("change");
+    await expect(page.locator("#error").textContent()).resolves.toBe(
+      "hiddenUnits must be an integer in [1, 50], got 51",
+    );
+    await page.getByTestId("learning-rate").fill("-1");
+    await page.getByTestId("learning-rate").dispatchEvent("change");
+    await expect(page.locator("#error").isVisible()).resolves.toBe(true);
+    await page.getByTestId("learning-rate").fill("1.2");
+    await page.getByTestId("hidden-units").fill("10");
+    await page.getByTestId("hidden-units").dispatchEvent("change");
+    await expect.poll(() => page.locator("#error").isVisible(), { timeout: 10_000 }).toBe(false);
+    await page.getByTestId("activation").selectOption("relu");
+    await page.getByTestId("start").click();
+    await expect.poll(() => number(page, "iteration"), { timeout: 30_000 }).toBeGreaterThan(50);
+    await page.getByTestId("reset").click();
+    await expect.poll(() => number(page, "iteration"), { timeout: 10_000 }).toBe(0);
+    // the tape's graph shows the new network: W1 is (10, 2)
+    await expect(page.locator("#graph").textContent()).resolves.toMatch(/\[10, 2\]/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it.each([
     ["typo-gprime", "equation dZ1", "dZ1", /g′\(Z1\) belongs/],
     ["typo-dw2", "equation dW2", "dW2", /missing 1\/m/],
