@@ -88,6 +88,11 @@ export function checkConfig(config: TrainerConfig): TrainerConfig {
   return config;
 }
 
+/** The course's cost (`computeCost`), or NaN when A2 is not finite (parameters blown up) instead of throwing. */
+function costOf(A2: Tensor, Y: Tensor): number {
+  return A2.data.every(Number.isFinite) ? computeCost(A2, Y) : Number.NaN;
+}
+
 /** The course network learning the flower, one full-batch gradient step per `step()`. */
 export class Trainer {
   /** The examples, X (2, m), one per column: the flower's 400 unless given. */
@@ -154,7 +159,7 @@ export class Trainer {
     const { activation, learningRate, gradients, typos } = this.config;
     const { X, Y } = this;
     const cache = noGrad(() => forwardEquations(X, this.params, activation));
-    const cost = computeCost(cache.A2, Y);
+    const cost = costOf(cache.A2, Y);
     const grads: Grads =
       gradients === "tape"
         ? autogradBackward(this.params, X, Y, { activation })
@@ -163,8 +168,9 @@ export class Trainer {
     this.params = plantedUpdate(this.params, grads, learningRate, typos);
     this.iteration++;
     const bad = Object.entries(this.params).find(([, t]) => !t.data.every(Number.isFinite));
-    if (bad) {
-      this.diverged = `the parameters stopped being finite at iteration ${this.iteration} (${bad[0]} has NaN or ±Infinity; last cost ${cost}): lower the learning rate or remove a typo, then reset`;
+    if (bad || !cache.A2.data.every(Number.isFinite)) {
+      const what = bad ? `${bad[0]} has NaN or ±Infinity` : "A2 has NaN (∞ − ∞ in Z)";
+      this.diverged = `training diverged at iteration ${this.iteration} (${what}; last cost ${cost}): lower the learning rate or remove a typo, then reset`;
     }
     return cost;
   }
@@ -176,13 +182,12 @@ export class Trainer {
 
   /** The cost of the current parameters, J = −(1/m) Σ [Y log A2 + (1 − Y) log(1 − A2)]. */
   cost(): number {
-    const A2 = noGrad(() => forwardEquations(this.X, this.params, this.config.activation).A2);
-    return computeCost(A2, this.Y);
+    return costOf(this.probabilities(this.X), this.Y);
   }
 
   /** The percentage of examples classified right (A2 > 0.5 means class 1), as the course's accuracy. */
   accuracy(): number {
-    const A2 = noGrad(() => forwardEquations(this.X, this.params, this.config.activation).A2);
+    const A2 = this.probabilities(this.X);
     let right = 0;
     for (let i = 0; i < A2.size; i++) if (A2.data[i]! > 0.5 === (this.Y.data[i] === 1)) right++;
     return (100 * right) / A2.size;
@@ -206,9 +211,11 @@ export class Trainer {
   /**
    * `checkBackprop` of the six equations as planted against the tape, at the current parameters.
    * The update typo is not an equation: it never shows here (it shows in the cost).
-   * @throws Error (from checkBackprop) when the parameters are not finite.
+   * @throws Error once training diverged (the parameters are not finite).
    */
   check(): EquationsReport {
+    // with NaN parameters every equation would "differ" (NaN ≠ NaN): no verdict rather than a wrong one
+    if (this.diverged) throw new Error(`no check of the six equations: ${this.diverged}`);
     const { activation, typos } = this.config;
     const result = checkBackprop(this.params, this.X, this.Y, plantedBackward(typos), { activation });
     const equations = {} as Record<EquationName, EquationVerdict>;

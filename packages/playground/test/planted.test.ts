@@ -132,6 +132,26 @@ describe("Trainer", () => {
     expect(bits(trainer.params.W1.data)).toEqual(bits(init.W1.data));
   });
 
+  it("stops when the parameters blow up, says why, and gives no verdict on NaN gradients", () => {
+    const trainer = new Trainer({
+      ...DEFAULT_CONFIG,
+      activation: "relu",
+      hiddenUnits: 10,
+      learningRate: 1e200,
+    });
+    trainer.run(50);
+    expect(trainer.iteration).toBeLessThan(50);
+    expect(trainer.diverged).toMatch(
+      /^training diverged at iteration \d+ \(W1 has NaN or ±Infinity; .*lower the learning rate/,
+    );
+    expect(Number.isNaN(trainer.cost())).toBe(true);
+    expect(() => trainer.check()).toThrow(/^no check of the six equations: training diverged/);
+    trainer.configure({ learningRate: 1.2 });
+    trainer.reset();
+    expect(trainer.diverged).toBeNull();
+    expect(trainer.check().firstMismatch).toBeNull();
+  });
+
   it("rejects bad settings with the field named", () => {
     expect(() => checkConfig({ ...DEFAULT_CONFIG, hiddenUnits: 51 })).toThrow(
       "TrainerConfig: hiddenUnits must be an integer in [1, 50], got 51",
