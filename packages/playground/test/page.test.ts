@@ -144,6 +144,21 @@ describe("the playground page", () => {
     await page.close();
   });
 
+  it("stops a network that blows up and says why", async () => {
+    const { page, errors } = await openPage();
+    await page.getByTestId("activation").selectOption("relu");
+    await page.getByTestId("learning-rate").fill("1e200");
+    await page.getByTestId("learning-rate").dispatchEvent("change");
+    await page.getByTestId("start").click();
+    await expect
+      .poll(() => page.locator("#error").textContent(), { timeout: 30_000 })
+      .toMatch(/^training diverged at iteration \d+ .*lower the learning rate/);
+    await expect.poll(() => page.getByTestId("start").isEnabled(), { timeout: 10_000 }).toBe(true);
+    await expect(page.getByTestId("cost").textContent()).resolves.toBe("NaN");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it.each([
     ["typo-gprime", "equation dZ1", "dZ1", /g′\(Z1\) belongs/],
     ["typo-dw2", "equation dW2", "dW2", /missing 1\/m/],
