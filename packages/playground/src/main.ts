@@ -165,18 +165,20 @@ function formatCost(x: number): string {
   return Number.isFinite(x) ? x.toFixed(6) : String(x);
 }
 
+/** `values` in place of `list`'s elements from `from` on (no spread: a resend after a reset can be long). */
+function replaceFrom(list: number[], from: number, values: readonly number[]): void {
+  list.length = Math.min(list.length, from);
+  for (const v of values) list.push(v);
+}
+
 function showFrame(frame: Frame): void {
   if (frame.reset) {
     costs = [];
     referenceCosts = [];
   }
-  costs.splice(frame.costsFrom, costs.length - frame.costsFrom, ...frame.costs);
+  replaceFrom(costs, frame.costsFrom, frame.costs);
   if (frame.referenceCosts.length > 0 || frame.referenceFrom === 0) {
-    referenceCosts.splice(
-      frame.referenceFrom,
-      referenceCosts.length - frame.referenceFrom,
-      ...frame.referenceCosts,
-    );
+    replaceFrom(referenceCosts, frame.referenceFrom, frame.referenceCosts);
   }
   ui.iteration.textContent = String(frame.iteration);
   ui.cost.textContent = formatCost(frame.cost);
