@@ -30,6 +30,16 @@ export {
 } from "./gradcheck.js";
 export { pairwiseSum } from "./kernels/reduce.js";
 export {
+  argmax,
+  argmin,
+  avgPool2d,
+  type Conv2dOptions,
+  conv2d,
+  maxPool2d,
+  type Pool2dOptions,
+  type Size2d,
+} from "./ops/conv.js";
+export {
   abs,
   add,
   addmm,

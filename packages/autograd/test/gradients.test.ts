@@ -8,6 +8,7 @@ import * as ag from "@tapegrad/autograd";
 import { type PrimitiveName, primitives, type Tensor } from "@tapegrad/autograd";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { convDifferentiated, convPrimitiveCases } from "./conv-cases.js";
 import {
   broadcastPair,
   checkAgainstFiniteDifferences,
@@ -195,6 +196,7 @@ const primitiveCases: Record<PrimitiveName, GradCase | "not differentiable"> = {
       .chain(([r, c1, c2]) => fc.tuple(values([r, c1]), values([r, c2]), values([r, 1]))),
     f: (a, b, c) => ag.concat([a!, b!, c!], 1),
   },
+  ...convPrimitiveCases,
 };
 
 /** Composite ops (built from primitives): checked the same way. */
@@ -247,6 +249,7 @@ const differentiated = (name: string, xs: Tensor[]): number[] => {
     where: 2,
     matmul: 2,
     addmm: 3,
+    ...convDifferentiated,
   };
   const n = configFrom[name] ?? xs.length;
   return [...Array(n).keys()];

@@ -14,6 +14,7 @@ import {
   EQUATION_TEXT,
   EQUATIONS,
   initializeParameters,
+  loadPlanarDataset,
   nnModel,
   type Params,
   predict,
@@ -23,7 +24,6 @@ import { courseAccuracy } from "./accuracy.js";
 import { runSweep } from "./hidden-size-sweep.js";
 import { predictLogistic, trainLogisticRegression } from "./logistic-regression.js";
 import { hasFlag, isMain, type Log } from "./main.js";
-import { loadPlanarDataset } from "./planar-dataset.js";
 import { createProgressGroup, type Progress } from "./progress.js";
 
 /** The course's published figures this demo prints beside ours. */

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChromiumSession, launchChromium, serveStatic } from "../../../test-support/browser.js";
 import { EXAMPLES_DIR } from "./helpers.js";
 
-const PAGE = join(EXAMPLES_DIR, "browser-anomaly");
+const PAGE = join(EXAMPLES_DIR, "test", "browser-anomaly");
 let out = "";
 let chromium: ChromiumSession;
 
@@ -91,7 +91,7 @@ describe("anomaly mode's created-at in a bundle", () => {
     const file = join(out, "bundle.mjs");
     await esbuild({
       stdin: {
-        contents: `import { anomalyMessages } from "./browser-anomaly/user-code.ts"; console.log(JSON.stringify(anomalyMessages()));`,
+        contents: `import { anomalyMessages } from "./test/browser-anomaly/user-code.ts"; console.log(JSON.stringify(anomalyMessages()));`,
         resolveDir: EXAMPLES_DIR,
         loader: "ts",
       },

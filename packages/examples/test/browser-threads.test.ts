@@ -1,9 +1,8 @@
 /**
  * @file Threads in the browser (headless Chromium): in a cross-origin-isolated page, tapegrad inside a
- * dedicated Worker runs large products on a pool of Web Workers (once `backendReady()` let them start), bit for
- * bit equal to one thread and to Node;
- * on the main thread, and in a page that is not isolated, it runs on one thread without an exception and
- * `backendInfo().reason` says why and what to change.
+ * dedicated Worker runs large products on a pool of Web Workers (once `backendReady()` let them start), bit
+ * for bit equal to one thread and to Node; on the main thread, and in a page that is not isolated, it runs on
+ * one thread without an exception and `backendInfo().reason` says why and what to change.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,11 +11,11 @@ import { matmul, tensor } from "@tapegrad/autograd";
 import { build as viteBuild } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChromiumSession, launchChromium, serveStatic } from "../../../test-support/browser.js";
-import { bitsDigest, operand } from "../browser-threads/operands.js";
-import type { ThreadsResult } from "../browser-threads/protocol.js";
+import { bitsDigest, operand } from "./browser-threads/operands.js";
+import type { ThreadsResult } from "./browser-threads/protocol.js";
 import { EXAMPLES_DIR } from "./helpers.js";
 
-const PAGE = join(EXAMPLES_DIR, "browser-threads");
+const PAGE = join(EXAMPLES_DIR, "test", "browser-threads");
 let out = "";
 let chromium: ChromiumSession;
 

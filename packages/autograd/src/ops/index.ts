@@ -4,6 +4,7 @@
  * (primitives/index.ts). Their derivatives live in primitives/.
  */
 export * from "./composites.js";
+export * from "./conv.js";
 export * from "./convert.js";
 export * from "./creation.js";
 export * from "./elementwise.js";

@@ -15,6 +15,7 @@ import { type Shape, shapesEqual } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { apply } from "./apply.js";
 import { binaryPrimitives } from "./binary.js";
+import { type ArgReduceAttrs, type ConvAttrs, convPrimitives, type PoolAttrs } from "./conv.js";
 import { linalgPrimitives } from "./linalg.js";
 import { reducePrimitives } from "./reduce.js";
 import { shapePrimitives } from "./shape.js";
@@ -23,6 +24,7 @@ import { unaryPrimitives } from "./unary.js";
 
 export { apply } from "./apply.js";
 export type { CompareOp } from "./binary.js";
+export type { ArgReduceAttrs, ConvAttrs, PoolAttrs } from "./conv.js";
 export type { ReduceAttrs } from "./reduce.js";
 export type { Primitive, PrimitiveAttrs, PrimitiveName, PrimitiveTable } from "./types.js";
 
@@ -87,6 +89,21 @@ export const inner = {
     apply(primitives.max, [x], { axes, keepdims }),
   min: (x: T, axes: readonly number[], keepdims: boolean): T =>
     apply(primitives.min, [x], { axes, keepdims }),
+  /** The convolution (cross-correlation) of x (N, C, H, W) with w (O, C/groups, kH, kW), plus b (O). */
+  conv2d: (x: T, w: T, b: T | undefined, attrs: ConvAttrs): T =>
+    apply(primitives.conv2d, b === undefined ? [x, w] : [x, w, b], attrs),
+  /** conv2d's gradient with respect to x, for the output gradient gy (the transposed convolution). */
+  conv2dBackwardInput: (gy: T, w: T, attrs: ConvAttrs): T =>
+    apply(primitives.conv2dBackwardInput, [gy, w], attrs),
+  /** conv2d's gradient with respect to w, for the output gradient gy. */
+  conv2dBackwardWeight: (x: T, gy: T, attrs: ConvAttrs): T =>
+    apply(primitives.conv2dBackwardWeight, [x, gy], attrs),
+  maxPool2d: (x: T, attrs: PoolAttrs): T => apply(primitives.maxPool2d, [x], attrs),
+  avgPool2d: (x: T, attrs: PoolAttrs): T => apply(primitives.avgPool2d, [x], attrs),
+  /** avgPool2d's adjoint: g spread evenly over each window. */
+  avgPool2dBackward: (g: T, attrs: PoolAttrs): T => apply(primitives.avgPool2dBackward, [g], attrs),
+  argmax: (x: T, attrs: ArgReduceAttrs): T => apply(primitives.argmax, [x], attrs),
+  argmin: (x: T, attrs: ArgReduceAttrs): T => apply(primitives.argmin, [x], attrs),
   /**
    * Sum x down to `shape`, which broadcasts to x's — the adjoint of broadcasting, used by every binary
    * op's gradient: leading axes are summed away, axes where `shape` has 1 are summed with keepdims.
@@ -111,4 +128,5 @@ export const primitives: PrimitiveTable = {
   ...linalgPrimitives(inner),
   ...shapePrimitives(inner),
   ...reducePrimitives(inner),
+  ...convPrimitives(inner),
 };

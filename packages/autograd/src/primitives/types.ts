@@ -5,6 +5,7 @@
 import type { VjpRule } from "../tape.js";
 import type { Tensor } from "../tensor.js";
 import type { BinaryAttrs } from "./binary.js";
+import type { ConvolutionAttrs } from "./conv.js";
 import type { LinalgAttrs } from "./linalg.js";
 import type { ReductionAttrs } from "./reduce.js";
 import type { ShapeAttrs } from "./shape.js";
@@ -14,7 +15,13 @@ import type { UnaryAttrs } from "./unary.js";
  * The attributes (non-tensor arguments) of each primitive; its keys are the primitive names. Each kind's
  * file declares its own part (`UnaryAttrs` in unary.ts, …), beside its rules.
  */
-export interface PrimitiveAttrs extends UnaryAttrs, BinaryAttrs, LinalgAttrs, ShapeAttrs, ReductionAttrs {}
+export interface PrimitiveAttrs
+  extends UnaryAttrs,
+    BinaryAttrs,
+    LinalgAttrs,
+    ShapeAttrs,
+    ReductionAttrs,
+    ConvolutionAttrs {}
 
 /** Names of the primitives. */
 export type PrimitiveName = keyof PrimitiveAttrs;
