@@ -5,7 +5,7 @@
 import { elementwiseInfo } from "./kernels/elementwise.js";
 import { gemmInfo, getThreads, setThreads } from "./kernels/gemm.js";
 import { wasmApi } from "./kernels/wasm-api.js";
-import { expectInteger } from "./validate.js";
+import { expectInteger, expectNumber } from "./validate.js";
 
 /** What `backendInfo()` reports. */
 export interface BackendInfo {
@@ -43,19 +43,22 @@ export function backendInfo(): BackendInfo {
 
 /**
  * `backendInfo()` once the worker pool of large matrix products is up, or cannot come up (the reason says
- * why), or after `timeoutMs`. Never rejects. Workers start asynchronously: in a browser only while the
- * calling thread's event loop runs, so a Worker that trains in one long synchronous loop should
- * `await backendReady()` first, or its products run on one thread. In Node workers start in the background
- * anyway; waiting just makes the first large products use them.
+ * why), or after `timeoutMs` (default 30 s); the promise never rejects. Workers start asynchronously: in a
+ * browser only while the calling thread's event loop runs, so a Worker that trains in one long synchronous
+ * loop should `await backendReady()` first, or its products run on one thread. In Node workers start in the
+ * background anyway; waiting just makes the first large products use them.
+ * @throws Error (at once, not as a rejection) unless `timeoutMs` is a finite number ≥ 0.
  * @example const info = await backendReady(); // { ..., threads: 2, reason: "" } in an isolated page's Worker
  */
-export async function backendReady(timeoutMs = 30_000): Promise<BackendInfo> {
-  const deadline = Date.now() + timeoutMs;
-  while (gemmInfo().starting && Date.now() < deadline) {
-    // a macrotask, not a microtask: browsers start workers only when the event loop turns
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return backendInfo();
+export function backendReady(timeoutMs = 30_000): Promise<BackendInfo> {
+  const deadline = Date.now() + expectNumber("backendReady", "timeoutMs", timeoutMs, { min: 0 });
+  return (async () => {
+    while (gemmInfo().starting && Date.now() < deadline) {
+      // a macrotask, not a microtask: browsers start workers only when the event loop turns
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return backendInfo();
+  })();
 }
 
 /**

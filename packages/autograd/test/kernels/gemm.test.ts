@@ -292,6 +292,9 @@ describe("matmul edge cases", () => {
     expect(starting.reason).toContain("await backendReady()");
     expect(await backendReady()).toMatchObject({ threads: 3, reason: "" });
     setNumThreads(2);
+    expect(() => backendReady(-1)).toThrow(
+      "backendReady: timeoutMs must be a number in [0, ∞), got the number -1",
+    );
   }, 60_000);
 });
 
