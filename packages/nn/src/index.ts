@@ -59,6 +59,13 @@ export {
   uniform,
   xavierUniform,
 } from "./init.js";
+export {
+  AvgPool2d,
+  Conv2d,
+  type Conv2dLayerOptions,
+  MaxPool2d,
+  type Pool2dLayerOptions,
+} from "./layers/conv.js";
 export { GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh } from "./layers.js";
 export { bceLoss, bceWithLogitsLoss, crossEntropyLoss, mseLoss } from "./losses.js";
 export { Module } from "./module.js";
