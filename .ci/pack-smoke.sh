@@ -8,14 +8,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd packages/autograd && $PNPM pack --pack-destination "$tmp" >/dev/null)
 (cd packages/nn && $PNPM pack --pack-destination "$tmp" >/dev/null)
+(cd packages/plot && $PNPM pack --pack-destination "$tmp" >/dev/null)
 mkdir "$tmp/consumer"
 cd "$tmp/consumer"
 npm init -y >/dev/null
 npm pkg set type=module >/dev/null
-npm install --no-audit --no-fund --loglevel=error "$tmp"/tapegrad-autograd-*.tgz "$tmp"/tapegrad-nn-*.tgz
+npm install --no-audit --no-fund --loglevel=error "$tmp"/tapegrad-autograd-*.tgz "$tmp"/tapegrad-nn-*.tgz "$tmp"/tapegrad-plot-*.tgz
 cat > smoke.mjs <<'JS'
 import { tensor, tanh, sum, mul } from "@tapegrad/autograd";
 import * as nn from "@tapegrad/nn";
+import { lineChartSvg } from "@tapegrad/plot";
 const x = tensor([0.5, -1.25], { requiresGrad: true });
 sum(mul(tanh(x), x)).backward();
 // d/dx x·tanh x = tanh x + x (1 − tanh² x)
@@ -25,6 +27,8 @@ for (let i = 0; i < 2; i++) {
   if (Math.abs(got[i] - expected[i]) > 1e-14) throw new Error(`gradient ${got} != ${expected}`);
 }
 if (Object.keys(nn).length === 0) throw new Error("@tapegrad/nn exports nothing");
+const svg = lineChartSvg({ series: [{ label: "cost", y: [3, 2, 1] }] });
+if (!svg.startsWith("<svg")) throw new Error("@tapegrad/plot: lineChartSvg did not return an SVG");
 console.log(`packaging smoke test: gradient ${got.map((v) => v.toFixed(12)).join(", ")} ok; @tapegrad/nn exports ${Object.keys(nn).length} names`);
 JS
 node smoke.mjs

@@ -79,6 +79,7 @@ export { pairwiseSum } from "./ops/kernels.js";
 export { type PrimitiveName, primitives } from "./ops/primitives.js";
 export { RandomState } from "./random.js";
 export { broadcastShapes, formatShape, type Shape, shapeSize } from "./shape.js";
+export { type TapeGraph, type TapeGraphNode, tapeGraph } from "./tape-graph.js";
 export { type GradHook, type NestedArray, Tensor, type TensorBackwardOptions } from "./tensor.js";
 export {
   type ArgsOf,

@@ -18,13 +18,12 @@ import {
   type Params,
   predict,
 } from "@tapegrad/nn";
+import { decisionRegionsPanel, lineChartPanel, PALETTE, renderFigure } from "@tapegrad/plot";
 import { courseAccuracy } from "./accuracy.js";
 import { runSweep } from "./hidden-size-sweep.js";
 import { predictLogistic, trainLogisticRegression } from "./logistic-regression.js";
 import { hasFlag, isMain, type Log } from "./main.js";
 import { loadPlanarDataset } from "./planar-dataset.js";
-import { decisionBoundaryPanel } from "./plot/decision-boundary.js";
-import { renderFigure } from "./plot/svg.js";
 import { createProgressGroup, type Progress } from "./progress.js";
 
 /** The course's published figures this demo prints beside ours. */
@@ -191,10 +190,14 @@ export async function run(options: DemoOptions = {}): Promise<DemoResult> {
   const courseIters = Object.keys(COURSE.costs)
     .map(Number)
     .filter((i) => i < costs.length);
+  // the course's plot_decision_boundary: points one per column, labels 0/1 in red and blue, ±1 around the data
+  const course = { points: X, labels: Y, layout: "columns", pad: 1, classNames: ["y = 0", "y = 1"] } as const;
   const svgs: Record<string, string> = {
     "decision-boundary.svg": renderFigure(
       [
-        decisionBoundaryPanel(X, Y, (P) => predict(parameters, P), {
+        decisionRegionsPanel({
+          ...course,
+          predict: (P) => predict(parameters, P),
           title: `n_h = 4, ${iterations} iterations: training accuracy ${fmtPercent(accuracy)}`,
           h: gridStep,
         }),
@@ -203,7 +206,9 @@ export async function run(options: DemoOptions = {}): Promise<DemoResult> {
     ),
     "hidden-layer-sweep.svg": renderFigure(
       sweep.map((s) =>
-        decisionBoundaryPanel(X, Y, (P) => predict(s.parameters, P), {
+        decisionRegionsPanel({
+          ...course,
+          predict: (P) => predict(s.parameters, P),
           title: `n_h = ${s.nH}: ${fmtPercent(s.accuracy)}`,
           h: gridStep * 2,
           radius: 1.6,
@@ -219,28 +224,21 @@ export async function run(options: DemoOptions = {}): Promise<DemoResult> {
     ),
     "cost.svg": renderFigure(
       [
-        {
+        lineChartPanel({
           title: "Cross-entropy cost J, n_h = 4, learning rate 1.2",
-          x: [0, Math.max(1, costs.length - 1)],
-          y: [0, Math.max(0.7, ...costs.filter(Number.isFinite))],
-          xLabel: "iteration",
-          yLabel: "cost",
-          layers: [
-            { kind: "line", xs: costs.map((_, i) => i), ys: costs, color: "#2c7bb6", width: 2 },
+          series: [
+            { name: "tapegrad", y: costs },
             {
-              kind: "points",
-              xs: courseIters,
-              ys: courseIters.map((i) => COURSE.costs[i]!),
-              classes: courseIters.map(() => 0),
-              colors: ["#d7191c"],
-              radius: 4,
+              name: "the course's printed costs",
+              x: courseIters,
+              y: courseIters.map((i) => COURSE.costs[i]!),
+              style: "points",
+              color: PALETTE[0]!,
             },
           ],
-          legend: [
-            { label: "tapegrad", color: "#2c7bb6" },
-            { label: "the course's printed costs", color: "#d7191c" },
-          ],
-        },
+          x: [0, Math.max(1, costs.length - 1)],
+          y: [0, Math.max(0.7, ...costs.filter(Number.isFinite))],
+        }),
       ],
       { panelWidth: 640, panelHeight: 400 },
     ),

@@ -1,7 +1,7 @@
 /**
- * @file @tapegrad/examples: the course's planar data set, accuracy as the course computes it, a small SVG
- * plotting module and the progress reporter the runnable examples share. The examples themselves
- * (demo, gradient-check, custom-layer, mnist-binary) each export `run(options)`.
+ * @file @tapegrad/examples: the course's planar data set, accuracy as the course computes it and the
+ * progress reporter the runnable examples share. The examples themselves
+ * (demo, gradient-check, custom-layer, mnist-binary, plot-gallery) each export `run(options)`.
  * @packageDocumentation
  */
 export { courseAccuracy } from "./accuracy.js";
@@ -13,19 +13,4 @@ export {
 } from "./logistic-regression.js";
 export { hasFlag, isMain, type Log } from "./main.js";
 export { linspace, loadPlanarDataset, type PlanarDataset } from "./planar-dataset.js";
-export {
-  CLASS_COLORS,
-  type DecisionBoundaryOptions,
-  decisionBoundaryPanel,
-} from "./plot/decision-boundary.js";
-export {
-  type FigureOptions,
-  type Layer,
-  type LineLayer,
-  niceTicks,
-  type Panel,
-  type PointsLayer,
-  type RegionsLayer,
-  renderFigure,
-} from "./plot/svg.js";
 export { createProgressGroup, type Progress, type ProgressGroup, type ProgressOptions } from "./progress.js";

@@ -88,18 +88,21 @@ describe("runBench({ quick: true })", () => {
   it("derives ratios, tape overhead and the course estimate from the medians", () => {
     for (const r of result.ratios) {
       const s = result.steps.find((x) => x.size === r.size)!;
-      expect(r.ratio).toBeCloseTo(s.ms[r.peer]! / s.ms[r.path]!, 12);
+      expect(r.ratio).toBeAllClose(s.ms[r.peer]! / s.ms[r.path]!, { rtol: 0, atol: 5e-13 });
       expect(positiveFinite(r.ratio)).toBe(true);
     }
     const peers = result.implementations.filter((i) => !i.tapegrad && i.status === "ok").length;
     expect(result.ratios).toHaveLength(2 * 2 * peers);
     for (const s of result.steps) {
-      expect(result.tapeOverhead[s.size]).toBeCloseTo(
+      expect(result.tapeOverhead[s.size]).toBeAllClose(
         s.ms["tapegrad-autograd"]! / s.ms["tapegrad-six-eq"]!,
-        12,
+        { rtol: 0, atol: 5e-13 },
       );
     }
-    expect(result.courseJobEstimateMs).toBeCloseTo(result.steps[0]!.ms["tapegrad-six-eq"]! * 10000, 6);
+    expect(result.courseJobEstimateMs).toBeAllClose(result.steps[0]!.ms["tapegrad-six-eq"]! * 10000, {
+      rtol: 0,
+      atol: 5e-7,
+    });
   });
 
   it("measures matmul (256 when quick) in the three layouts, positive and finite GFLOP/s", () => {
@@ -165,7 +168,7 @@ describe("bench helpers", () => {
       },
     });
     // ‖2g − g‖ / (‖2g‖ + ‖g‖) = 1/3
-    expect(wrong.relativeDifference.dW1).toBeCloseTo(1 / 3, 10);
+    expect(wrong.relativeDifference.dW1).toBeAllClose(1 / 3, { rtol: 0, atol: 5e-11 });
     expect(wrong.relativeDifference.dW2).toBeLessThan(PATH_TOLERANCE);
   });
 

@@ -6,14 +6,15 @@ describe("custom-layer example", () => {
   it("swish computes x·σ(x) = x / (1 + e^−x)", () => {
     const xs = [-3, -0.5, 0, 0.25, 4];
     const got = Array.from(swish(tensor(xs)).data);
-    for (const [i, x] of xs.entries()) expect(got[i]).toBeCloseTo(x / (1 + Math.exp(-x)), 15);
+    for (const [i, x] of xs.entries())
+      expect(got[i]).toBeAllClose(x / (1 + Math.exp(-x)), { rtol: 0, atol: 5e-16 });
   });
 
   it("LayerNorm normalises each row to mean 0 and variance 1 (γ = 1, β = 0)", () => {
     const y = layerNorm(tensor([[1, 2, 3, 6]]), tensor([1, 1, 1, 1]), tensor([0, 0, 0, 0]), 0);
     const v = Array.from(y.data);
-    expect(v.reduce((a, b) => a + b, 0)).toBeCloseTo(0, 12);
-    expect(v.reduce((a, b) => a + b * b, 0) / 4).toBeCloseTo(1, 12);
+    expect(v.reduce((a, b) => a + b, 0)).toBeAllClose(0, { rtol: 0, atol: 5e-13 });
+    expect(v.reduce((a, b) => a + b * b, 0) / 4).toBeAllClose(1, { rtol: 0, atol: 5e-13 });
   });
 
   it("runs quickly: swish and LayerNorm pass gradcheck, the wrong backward fails, both classifiers learn", () => {

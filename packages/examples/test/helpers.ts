@@ -1,4 +1,4 @@
-/** @file Helpers shared by the examples' tests: running a program as a subprocess, reading SVG. */
+/** @file Helpers shared by the examples' tests: running a program as a subprocess, reading SVG (test-support/svg.ts). */
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -18,25 +18,4 @@ export function runTsx(file: string, args: readonly string[], cwd = EXAMPLES_DIR
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Number of elements `<tag …>` in an SVG text. */
-export function countTags(svg: string, tag: string): number {
-  return svg.match(new RegExp(`<${tag}[\\s/>]`, "g"))?.length ?? 0;
-}
-
-/**
- * Check that an SVG text is well-formed enough to render: every element closed in order, one root <svg>.
- * @returns null, or what is wrong.
- */
-export function xmlProblem(svg: string): string | null {
-  const stack: string[] = [];
-  for (const m of svg.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g)) {
-    const [, closing, name, selfClosing] = m;
-    if (selfClosing) continue;
-    if (closing) {
-      const open = stack.pop();
-      if (open !== name) return `</${name}> closes <${open}>`;
-    } else stack.push(name!);
-  }
-  if (stack.length > 0) return `unclosed <${stack.join("> <")}>`;
-  return svg.trimStart().startsWith("<svg") ? null : "the root is not <svg>";
-}
+export { countTags, xmlProblem } from "../../../test-support/svg.js";

@@ -42,6 +42,31 @@ export function readFloats(bytes: Uint8Array, begin: number, count: number, item
   return out;
 }
 
+/**
+ * `count` little-endian signed integers of `itemBytes` (8: int64, 4: int32) bytes from `bytes[begin..]`, as
+ * float64; an int64 beyond ±2^53 (no exact float64) calls `tooLarge(k, value)`, which throws.
+ */
+export function readIntegers(
+  bytes: Uint8Array,
+  begin: number,
+  count: number,
+  itemBytes: 4 | 8,
+  tooLarge: (k: number, value: bigint) => never,
+): Float64Array {
+  const out = new Float64Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + begin, count * itemBytes);
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  for (let k = 0; k < count; k++) {
+    if (itemBytes === 4) out[k] = view.getInt32(4 * k, true);
+    else {
+      const v = view.getBigInt64(8 * k, true);
+      if (v > limit || v < -limit) tooLarge(k, v);
+      out[k] = Number(v);
+    }
+  }
+  return out;
+}
+
 /** Product of `shape`, or -1 when it exceeds what a float64 counts exactly. */
 export function elementCount(shape: readonly number[]): number {
   let n = 1;

@@ -7,6 +7,8 @@
 
 /** numpy's pairwise summation, which `computeCost` uses (defined in @tapegrad/autograd, where `sum` uses it). */
 export { pairwiseSum } from "@tapegrad/autograd";
+export { AdamW } from "./adamw.js";
+export { type Batches, type BatchesOptions, type BatchLabels, batches, type Labels } from "./batches.js";
 export {
   type BackpropCheck,
   type CheckBackpropOptions,
@@ -25,6 +27,7 @@ export {
   saveNpy,
   saveParameters,
 } from "./checkpoint-files.js";
+export { type ClipGradNormOptions, clipGradNorm } from "./clip-grad.js";
 export {
   type Activation,
   type ActivationOptions,
@@ -66,10 +69,23 @@ export {
   MaxPool2d,
   type Pool2dLayerOptions,
 } from "./layers/conv.js";
+export { Dropout } from "./layers/dropout.js";
+export { Embedding } from "./layers/embedding.js";
+export { Flatten } from "./layers/flatten.js";
+export {
+  BatchNorm1d,
+  BatchNorm2d,
+  type BatchNormOptions,
+  LayerNorm,
+  type LayerNormOptions,
+} from "./layers/normalization.js";
 export { GELU, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh } from "./layers.js";
 export { bceLoss, bceWithLogitsLoss, crossEntropyLoss, mseLoss } from "./losses.js";
+export { accuracy } from "./metrics.js";
 export { Module } from "./module.js";
 export { decodeNpy, encodeNpy } from "./npy.js";
-export { Adam, type AdamOptions, Optimizer, SGD, type SGDOptions } from "./optim.js";
+export { Adam, type AdamOptions, type AdamState, Optimizer, SGD, type SGDOptions } from "./optim.js";
+export type { Hyperparameter, OptimizerStateDict, ParamState } from "./optim-state.js";
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from "./safetensors.js";
+export { CosineAnnealingLR, LRScheduler, type SchedulerStateDict, StepLR } from "./schedulers.js";
 export { TwoLayerNet } from "./two-layer-net.js";

@@ -17,7 +17,7 @@ import {
 } from "@tapegrad/autograd";
 import { describeValue, expectInteger, expectTensor } from "@tapegrad/autograd/validate";
 import { type RngOptions, resolveRng, uniform } from "./init.js";
-import { Module } from "./module.js";
+import { Module, pyBool, pyFloat } from "./module.js";
 
 /**
  * y = x·Wᵀ + b (PyTorch's nn.Linear). weight is (outFeatures, inFeatures), bias (outFeatures).
@@ -42,11 +42,15 @@ export class Linear extends Module {
     // kaiming_uniform(a = √5) on the weight reduces to U(−1/√in, 1/√in); PyTorch draws the bias the same way
     const bound = 1 / Math.sqrt(inFeatures);
     const rng = { rng: resolveRng(options) };
-    this.weight = uniform(zeros([outFeatures, inFeatures], { requiresGrad: true }), -bound, bound, rng);
+    const weight = uniform(zeros([outFeatures, inFeatures], { requiresGrad: true }), -bound, bound, rng);
+    this.weight = this.registerParameter("weight", weight);
     this.bias =
       options.bias === false
         ? null
-        : uniform(zeros([outFeatures], { requiresGrad: true }), -bound, bound, rng);
+        : this.registerParameter(
+            "bias",
+            uniform(zeros([outFeatures], { requiresGrad: true }), -bound, bound, rng),
+          );
   }
 
   /**
@@ -63,6 +67,11 @@ export class Linear extends Module {
     // x·Wᵀ without materialising Wᵀ
     const y = matmul(x, this.weight, { transposeB: true });
     return this.bias === null ? y : add(y, this.bias);
+  }
+
+  /** `in_features=2, out_features=3, bias=True` */
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyBool(this.bias !== null)}`;
   }
 }
 
@@ -97,6 +106,7 @@ export class Sequential extends Module {
 export class Tanh extends Module {
   /** tanh(x) */
   forward(x: Tensor): Tensor {
+    expectTensor("Tanh", "input", x);
     return tanh(x);
   }
 }
@@ -105,6 +115,7 @@ export class Tanh extends Module {
 export class ReLU extends Module {
   /** relu(x) */
   forward(x: Tensor): Tensor {
+    expectTensor("ReLU", "input", x);
     return relu(x);
   }
 }
@@ -113,6 +124,7 @@ export class ReLU extends Module {
 export class Sigmoid extends Module {
   /** σ(x) */
   forward(x: Tensor): Tensor {
+    expectTensor("Sigmoid", "input", x);
     return sigmoid(x);
   }
 }
@@ -125,7 +137,12 @@ export class LeakyReLU extends Module {
   }
   /** leakyRelu(x) */
   forward(x: Tensor): Tensor {
+    expectTensor("LeakyReLU", "input", x);
     return where(greater(x, 0), x, mul(x, this.negativeSlope));
+  }
+  /** `negative_slope=0.01` */
+  override extraRepr(): string {
+    return `negative_slope=${pyFloat(this.negativeSlope)}`;
   }
 }
 
@@ -139,7 +156,12 @@ const GELU_C = Math.sqrt(2 / Math.PI);
 export class GELU extends Module {
   /** gelu(x), tanh approximation */
   forward(x: Tensor): Tensor {
+    expectTensor("GELU", "input", x);
     const inner = mul(GELU_C, add(x, mul(0.044715, mul(x, mul(x, x)))));
     return mul(mul(0.5, x), add(1, tanh(inner)));
+  }
+  /** `approximate='tanh'` */
+  override extraRepr(): string {
+    return "approximate='tanh'";
   }
 }

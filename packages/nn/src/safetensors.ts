@@ -18,6 +18,7 @@ import {
   float64Bytes,
   isWellFormed,
   readFloats,
+  readIntegers,
   record,
   utf8,
 } from "./bytes.js";
@@ -35,8 +36,13 @@ export interface SafetensorsContents {
 // not real checkpoints, and refusing them keeps a damaged length field from allocating gigabytes.
 const MAX_HEADER_BYTES = 100_000_000;
 
-/** Bytes per element of the dtypes we load; every other safetensors dtype is refused by name. */
-const LOADABLE_DTYPES: Readonly<Record<string, 4 | 8>> = { F64: 8, F32: 4 };
+/**
+ * Bytes per element of the dtypes we load, all converted exactly to float64 (integers only while |v| ≤ 2^53,
+ * which PyTorch's int64 buffers such as `num_batches_tracked` always are); every other dtype is refused by
+ * name.
+ */
+const LOADABLE_DTYPES: Readonly<Record<LoadableDtype, 4 | 8>> = { F64: 8, F32: 4, I64: 8, I32: 4 };
+type LoadableDtype = "F64" | "F32" | "I64" | "I32";
 const OTHER_SAFETENSORS_DTYPES = new Set([
   "BOOL",
   "U8",
@@ -51,9 +57,7 @@ const OTHER_SAFETENSORS_DTYPES = new Set([
   "U16",
   "F16",
   "BF16",
-  "I32",
   "U32",
-  "I64",
   "U64",
   "C64",
 ]);
@@ -196,6 +200,7 @@ export function asBytes(op: string, bytes: unknown): Uint8Array {
 
 interface Entry {
   name: string;
+  dtype: LoadableDtype;
   itemBytes: 4 | 8;
   shape: number[];
   begin: number;
@@ -263,12 +268,14 @@ export function readSafetensors(
     }
     const dtype = fields.get("dtype");
     if (typeof dtype !== "string") fail(`${where}: dtype must be a string, got ${jsonKind(dtype)}`);
-    const itemBytes = LOADABLE_DTYPES[dtype];
+    const itemBytes = Object.hasOwn(LOADABLE_DTYPES, dtype)
+      ? LOADABLE_DTYPES[dtype as LoadableDtype]
+      : undefined;
     if (itemBytes === undefined) {
       fail(
         OTHER_SAFETENSORS_DTYPES.has(dtype)
-          ? `${where}: dtype ${dtype} is not supported (tapegrad loads F64, and F32 converted to float64)`
-          : `${where}: unknown dtype ${JSON.stringify(dtype)} (expected F64 or F32)`,
+          ? `${where}: dtype ${dtype} is not supported (tapegrad loads F64, and F32, I64, I32 converted exactly to float64)`
+          : `${where}: unknown dtype ${JSON.stringify(dtype)} (expected F64, F32, I64 or I32)`,
       );
     }
     const shape = integers(fields.get("shape"), `${where}: shape`, fail);
@@ -288,7 +295,7 @@ export function readSafetensors(
         `${where}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${formatShape(shape)} of ${dtype} needs ${count < 0 ? "more than 2^53" : count * itemBytes}`,
       );
     }
-    entries.push({ name, itemBytes, shape, begin, end });
+    entries.push({ name, dtype: dtype as LoadableDtype, itemBytes, shape, begin, end });
   }
 
   // The data section must be exactly the tensors' regions, back to back: no byte unaccounted for.
@@ -323,7 +330,13 @@ export function readSafetensors(
         [
           e.name,
           new Tensor(
-            readFloats(bytes, start + e.begin, (e.end - e.begin) / e.itemBytes, e.itemBytes),
+            e.dtype === "I64" || e.dtype === "I32"
+              ? readIntegers(bytes, start + e.begin, (e.end - e.begin) / e.itemBytes, e.itemBytes, (k, v) =>
+                  fail(
+                    `tensor ${JSON.stringify(e.name)}: ${e.dtype} value ${v} at flat index ${k} is beyond 2^53 and has no exact float64`,
+                  ),
+                )
+              : readFloats(bytes, start + e.begin, (e.end - e.begin) / e.itemBytes, e.itemBytes),
             e.shape,
           ),
         ] as const,

@@ -59,6 +59,31 @@ describe("safetensors bytes", () => {
     expectSameBits(decodeSafetensors(padded.subarray(3)).tensors.w64!, tensor([[1.5, -2]]));
   });
 
+  it("decodes I64 and I32 exactly to float64, and refuses an int64 beyond 2^53", () => {
+    const data = new DataView(new ArrayBuffer(24 + 8));
+    data.setBigInt64(0, -(2n ** 53n) + 1n, true);
+    data.setBigInt64(8, 7n, true);
+    data.setBigInt64(16, 2n ** 53n - 1n, true);
+    data.setInt32(24, -2147483648, true);
+    data.setInt32(28, 41, true);
+    const file = safetensorsFile(
+      `{"big":${entry("I64", "[3]", "[0,24]")},"small":${entry("I32", "[2]", "[24,32]")}}`,
+      new Uint8Array(data.buffer),
+    );
+    const { tensors } = decodeSafetensors(file);
+    expect(Array.from(tensors.big!.data)).toEqual([-(2 ** 53) + 1, 7, 2 ** 53 - 1]);
+    expect(Array.from(tensors.small!.data)).toEqual([-2147483648, 41]);
+
+    data.setBigInt64(8, 2n ** 60n, true);
+    const tooBig = safetensorsFile(
+      `{"big":${entry("I64", "[3]", "[0,24]")},"small":${entry("I32", "[2]", "[24,32]")}}`,
+      new Uint8Array(data.buffer),
+    );
+    expect(() => decodeSafetensors(tooBig)).toThrow(
+      /decodeSafetensors: .*tensor "big": I64 value 1152921504606846976 at flat index 1 is beyond 2\^53/,
+    );
+  });
+
   it("encodes the reference writer's exact bytes", () => {
     const bytes = encodeSafetensors(
       {

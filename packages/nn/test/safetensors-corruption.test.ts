@@ -166,13 +166,13 @@ describe("safetensors: corruption battery", () => {
     [
       "unknown dtype",
       safetensorsFile(`{"a":${entry("F65", "[1]", "[0,8]")}}`, 8),
-      /tensor "a": unknown dtype "F65" \(expected F64 or F32\)/,
+      /tensor "a": unknown dtype "F65" \(expected F64, F32, I64 or I32\)/,
     ],
     ["lowercase dtype", safetensorsFile(`{"a":${entry("f64", "[1]", "[0,8]")}}`, 8), /unknown dtype "f64"/],
     [
-      "integer dtype",
-      safetensorsFile(`{"a":${entry("I64", "[1]", "[0,8]")}}`, 8),
-      /tensor "a": dtype I64 is not supported/,
+      "unsigned integer dtype",
+      safetensorsFile(`{"a":${entry("U64", "[1]", "[0,8]")}}`, 8),
+      /tensor "a": dtype U64 is not supported/,
     ],
     [
       "bfloat16 dtype",

@@ -1,13 +1,14 @@
 /**
- * @file A small SVG plotting module: panels with axes, ticks and a title, holding filled class regions
- * (a decision boundary), scatter points and lines; panels are laid out on a grid (small multiples).
- * Plain strings, no dependencies, no browser.
+ * @file Panels with axes, ticks, labels and a legend, holding filled class regions, scatter points and
+ * lines, laid out on a grid (small multiples) in one SVG document. The building block of every chart here.
  *
- * Size matters more than generality here: class regions are drawn as one `<path>` per class whose
- * sub-paths are the horizontal runs of equal cells (one rectangle per run, not per cell), the largest class
- * is the panel's background rectangle, and a layer that renders identically in several panels (the same
- * points in every small multiple) is written once in `<defs>` and placed with `<use>`.
+ * Size matters more than generality: class regions are drawn as one `<path>` per class whose sub-paths are
+ * the horizontal runs of equal cells (one rectangle per run, not per cell), the largest class is the
+ * panel's background rectangle, and a layer that renders identically in several panels (the same points in
+ * every small multiple) is written once in `<defs>` and placed with `<use>`.
  */
+import { escapeXml, FONT, formatNumber, ID, px, svgDocument } from "./svg.js";
+import { logTicks, niceTicks } from "./ticks.js";
 
 /** Cells of a regular grid, each holding a class index: cell (i, j) is centred at (x0 + i·h, y0 + j·h). */
 export interface RegionsLayer {
@@ -39,7 +40,7 @@ export interface PointsLayer {
   radius?: number;
 }
 
-/** A polyline through (xs[k], ys[k]). Long series are thinned to about one vertex per pixel. */
+/** A polyline through (xs[k], ys[k]); non-finite values leave a gap. Long series are thinned to about one vertex per pixel. */
 export interface LineLayer {
   kind: "line";
   xs: ArrayLike<number>;
@@ -47,10 +48,21 @@ export interface LineLayer {
   color: string;
   /** Stroke width in pixels (default 1.5). */
   width?: number;
+  /** SVG dash pattern, e.g. "6 3" (default solid). */
+  dash?: string;
 }
 
 /** What a panel can hold, drawn in order. */
 export type Layer = RegionsLayer | PointsLayer | LineLayer;
+
+/** An entry of a panel's legend: a square swatch (default), a line sample or a dot. */
+export interface LegendItem {
+  label: string;
+  color: string;
+  kind?: "swatch" | "line" | "point";
+  /** Dash pattern of a line sample. */
+  dash?: string;
+}
 
 /** One plot: data ranges, labels and layers. */
 export interface Panel {
@@ -58,17 +70,21 @@ export interface Panel {
   /** Data range shown along x and y. */
   x: readonly [number, number];
   y: readonly [number, number];
+  /** Scale of the y axis (default linear); a log range must be positive. */
+  yScale?: "linear" | "log";
   xLabel?: string;
   yLabel?: string;
   layers: Layer[];
-  /** Coloured squares with labels in the top-right corner. */
-  legend?: readonly { label: string; color: string }[];
+  /** Items in a corner of the plotting area: the one (top right first) that hides the fewest points. */
+  legend?: readonly LegendItem[];
 }
 
 /** Layout of a figure. */
 export interface FigureOptions {
-  /** Figure title, above the panels. */
+  /** Figure title, above the panels; also the document's `<title>` (default: the panels' titles). */
   title?: string;
+  /** The document's `<desc>` for screen readers (default: a sentence listing the panels). */
+  description?: string;
   /** Panels per row (default: all in one row). */
   columns?: number;
   /** Size of each panel's cell in pixels, margins included (default 420 × 400). */
@@ -76,36 +92,8 @@ export interface FigureOptions {
   panelHeight?: number;
 }
 
-const MARGIN = { left: 52, right: 14, top: 26, bottom: 42 };
+const MARGIN = { left: 56, right: 14, top: 26, bottom: 42 };
 const FIGURE_TITLE_HEIGHT = 32;
-const FONT = 'font-family="Helvetica, Arial, sans-serif"';
-
-/** Escape text for SVG content and attributes. */
-function escapeXml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-/** A coordinate in pixels, with one decimal (enough on screen, and it keeps the file small). */
-function px(v: number): string {
-  return String(Math.round(v * 10) / 10);
-}
-
-/**
- * Round tick positions covering [lo, hi]: steps of 1, 2 or 5 × 10^k, about `count` of them.
- * @returns the ticks inside [lo, hi], ascending; [] for an empty or non-finite range.
- */
-export function niceTicks(lo: number, hi: number, count = 6): number[] {
-  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi)) return [];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].find((f) => f * mag >= raw) ?? 10) * mag;
-  const ticks: number[] = [];
-  for (let k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) {
-    // k·step, then rounded to the step's decimals so labels read 0.3, not 0.30000000000000004
-    ticks.push(Number((k * step).toFixed(Math.max(0, -Math.floor(Math.log10(step))))));
-  }
-  return ticks;
-}
 
 /** Maps data coordinates of a panel to pixels inside its plotting area (y grows upwards). */
 interface Frame {
@@ -121,14 +109,17 @@ function frameOf(panel: Panel, cellWidth: number, cellHeight: number): Frame {
   const width = cellWidth - MARGIN.left - MARGIN.right;
   const height = cellHeight - MARGIN.top - MARGIN.bottom;
   const [x0, x1] = panel.x;
-  const [y0, y1] = panel.y;
+  const log = panel.yScale === "log";
+  const ty = (y: number) => (log ? Math.log10(y) : y);
+  const y0 = ty(panel.y[0]);
+  const y1 = ty(panel.y[1]);
   return {
     left: MARGIN.left,
     top: MARGIN.top,
     width,
     height,
     sx: (x) => MARGIN.left + ((x - x0) / (x1 - x0)) * width,
-    sy: (y) => MARGIN.top + height - ((y - y0) / (y1 - y0)) * height,
+    sy: (y) => MARGIN.top + height - ((ty(y) - y0) / (y1 - y0)) * height,
   };
 }
 
@@ -172,9 +163,11 @@ function renderPoints(layer: PointsLayer, f: Frame): string {
   const r = layer.radius ?? 2.5;
   const groups: string[][] = layer.colors.map(() => []);
   for (let k = 0; k < layer.xs.length; k++) {
-    groups[layer.classes[k]!]!.push(
-      `<circle cx="${px(f.sx(layer.xs[k]!))}" cy="${px(f.sy(layer.ys[k]!))}" r="${r}"/>`,
-    );
+    const x = f.sx(layer.xs[k]!);
+    const y = f.sy(layer.ys[k]!);
+    // NaN, Infinity or a value ≤ 0 on a log scale has no place on the panel
+    if (Number.isFinite(x) && Number.isFinite(y))
+      groups[layer.classes[k]!]!.push(`<circle cx="${px(x)}" cy="${px(y)}" r="${r}"/>`);
   }
   return `<g class="points" stroke="#222" stroke-width="0.5">${groups
     .map((g, c) => (g.length > 0 ? `<g fill="${layer.colors[c]}">${g.join("")}</g>` : ""))
@@ -185,9 +178,20 @@ function renderLine(layer: LineLayer, f: Frame): string {
   const n = layer.xs.length;
   const every = Math.max(1, Math.floor(n / f.width));
   const d: string[] = [];
-  for (let k = 0; k < n; k += every) d.push(`${px(f.sx(layer.xs[k]!))} ${px(f.sy(layer.ys[k]!))}`);
-  if ((n - 1) % every !== 0) d.push(`${px(f.sx(layer.xs[n - 1]!))} ${px(f.sy(layer.ys[n - 1]!))}`);
-  return `<path class="line" fill="none" stroke="${layer.color}" stroke-width="${layer.width ?? 1.5}" d="M${d.join("L")}"/>`;
+  let pen = "M";
+  for (let k = 0; k < n; k++) {
+    if (k % every !== 0 && k !== n - 1) continue;
+    const x = f.sx(layer.xs[k]!);
+    const y = f.sy(layer.ys[k]!);
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      pen = "M"; // a gap: NaN, Infinity, or a value ≤ 0 on a log scale
+      continue;
+    }
+    d.push(`${pen}${px(x)} ${px(y)}`);
+    pen = "L";
+  }
+  const dash = layer.dash ? ` stroke-dasharray="${layer.dash}"` : "";
+  return `<path class="line" fill="none" stroke="${layer.color}" stroke-width="${layer.width ?? 1.5}" stroke-linejoin="round"${dash} d="${d.join("")}"/>`;
 }
 
 function renderLayer(layer: Layer, f: Frame): string {
@@ -208,15 +212,15 @@ function renderAxes(panel: Panel, f: Frame): string {
     `<g class="axes" stroke="#333" stroke-width="1" fill="none"><path d="M${f.left} ${f.top}V${bottom}H${right}"/>`,
   ];
   const xt = niceTicks(panel.x[0], panel.x[1]);
-  const yt = niceTicks(panel.y[0], panel.y[1]);
+  const yt = panel.yScale === "log" ? logTicks(panel.y[0], panel.y[1]) : niceTicks(panel.y[0], panel.y[1]);
   out.push(
     `<path d="${xt.map((t) => `M${px(f.sx(t))} ${bottom}v5`).join("")}${yt.map((t) => `M${f.left} ${px(f.sy(t))}h-5`).join("")}"/></g>`,
   );
   out.push(`<g class="ticks" ${FONT} font-size="11" fill="#333">`);
   for (const t of xt)
-    out.push(`<text x="${px(f.sx(t))}" y="${bottom + 17}" text-anchor="middle">${t}</text>`);
+    out.push(`<text x="${px(f.sx(t))}" y="${bottom + 17}" text-anchor="middle">${formatNumber(t, 6)}</text>`);
   for (const t of yt)
-    out.push(`<text x="${f.left - 8}" y="${px(f.sy(t) + 4)}" text-anchor="end">${t}</text>`);
+    out.push(`<text x="${f.left - 8}" y="${px(f.sy(t) + 4)}" text-anchor="end">${formatNumber(t, 6)}</text>`);
   out.push("</g>");
   if (panel.xLabel) {
     out.push(
@@ -224,10 +228,9 @@ function renderAxes(panel: Panel, f: Frame): string {
     );
   }
   if (panel.yLabel) {
-    const cx = 13;
     const cy = px(f.top + f.height / 2);
     out.push(
-      `<text ${FONT} font-size="12" transform="translate(${cx} ${cy}) rotate(-90)" text-anchor="middle">${escapeXml(panel.yLabel)}</text>`,
+      `<text ${FONT} font-size="12" transform="translate(13 ${cy}) rotate(-90)" text-anchor="middle">${escapeXml(panel.yLabel)}</text>`,
     );
   }
   out.push(
@@ -236,23 +239,60 @@ function renderAxes(panel: Panel, f: Frame): string {
   return out.join("");
 }
 
-function renderLegend(legend: NonNullable<Panel["legend"]>, f: Frame): string {
-  const right = f.left + f.width - 8;
+function legendMark(item: LegendItem, x: number, y: number): string {
+  switch (item.kind ?? "swatch") {
+    case "line":
+      return `<path d="M${x - 2} ${y + 5}h14" stroke="${item.color}" stroke-width="2"${item.dash ? ` stroke-dasharray="${item.dash}"` : ""}/>`;
+    case "point":
+      // a round rect, not a <circle>: every <circle> of a figure is a data point
+      return `<rect x="${x + 1}" y="${y + 1}" width="8" height="8" rx="4" fill="${item.color}" stroke="#222" stroke-width="0.5"/>`;
+    default:
+      return `<rect x="${x}" y="${y}" width="10" height="10" fill="${item.color}" stroke="#333" stroke-width="0.5"/>`;
+  }
+}
+
+/** Vertices of the panel's lines and points, in pixels: what a legend should not cover. */
+function dataPixels(panel: Panel, f: Frame): [number, number][] {
+  const out: [number, number][] = [];
+  for (const layer of panel.layers) {
+    if (layer.kind === "regions") continue;
+    const every = Math.max(1, Math.floor(layer.xs.length / 2000));
+    for (let k = 0; k < layer.xs.length; k += every) out.push([f.sx(layer.xs[k]!), f.sy(layer.ys[k]!)]);
+  }
+  return out;
+}
+
+function renderLegend(panel: Panel, legend: readonly LegendItem[], f: Frame): string {
+  const width = 28 + Math.max(...legend.map((l) => l.label.length)) * 6.2;
+  const height = legend.length * 17 + 6;
+  // the corner (top right first) that hides the fewest data points
+  const corners = [
+    [f.left + f.width - 3 - width, f.top + 3],
+    [f.left + 3, f.top + 3],
+    [f.left + f.width - 3 - width, f.top + f.height - 3 - height],
+    [f.left + 3, f.top + f.height - 3 - height],
+  ] as const;
+  const points = dataPixels(panel, f);
+  const hidden = corners.map(
+    ([x, y]) =>
+      points.filter(([a, b]) => a >= x - 4 && a <= x + width + 4 && b >= y - 4 && b <= y + height + 4).length,
+  );
+  const [x0, y0] = corners[hidden.indexOf(Math.min(...hidden))]!;
+  const right = x0 + width - 5;
   const items = legend.map(
     (item, k) =>
-      `<rect x="${right - 12}" y="${f.top + 8 + k * 17}" width="10" height="10" fill="${item.color}" stroke="#333" stroke-width="0.5"/><text x="${right - 17}" y="${f.top + 17 + k * 17}" text-anchor="end">${escapeXml(item.label)}</text>`,
+      `${legendMark(item, right - 12, y0 + 5 + k * 17)}<text x="${px(right - 19)}" y="${px(y0 + 14 + k * 17)}" text-anchor="end">${escapeXml(item.label)}</text>`,
   );
-  const width = 24 + Math.max(...legend.map((l) => l.label.length)) * 6.5;
-  return `<g class="legend" ${FONT} font-size="11"><rect x="${right - width}" y="${f.top + 3}" width="${width + 5}" height="${legend.length * 17 + 6}" fill="#fff" fill-opacity="0.8"/>${items.join("")}</g>`;
+  return `<g class="legend" ${FONT} font-size="11"><rect x="${px(x0)}" y="${px(y0)}" width="${px(width)}" height="${height}" fill="#fff" fill-opacity="0.85" stroke="#ccc" stroke-width="0.5"/>${items.join("")}</g>`;
 }
 
 /**
  * Render panels as one SVG document, laid out `columns` per row.
- * @returns the SVG text (UTF-8, standalone).
- * @throws Error if there are no panels or a panel has an empty data range.
+ * @returns the SVG text (UTF-8, standalone, with `<title>` and `<desc>`).
+ * @throws Error if there are no panels, a panel has an empty data range, or a log range is not positive.
  */
 export function renderFigure(panels: readonly Panel[], options: FigureOptions = {}): string {
-  if (panels.length === 0) throw new Error("renderFigure: no panels");
+  if (panels.length === 0) throw new Error("renderFigure: no panels; expected at least one");
   const cellWidth = options.panelWidth ?? 420;
   const cellHeight = options.panelHeight ?? 400;
   const columns = Math.min(options.columns ?? panels.length, panels.length);
@@ -270,10 +310,15 @@ export function renderFigure(panels: readonly Panel[], options: FigureOptions = 
         `renderFigure: panel "${panel.title}" has an empty range x [${panel.x}] y [${panel.y}]; expected min < max`,
       );
     }
+    if (panel.yScale === "log" && !(panel.y[0] > 0)) {
+      throw new Error(
+        `renderFigure: panel "${panel.title}" has a log y range [${panel.y}]; expected 0 < min`,
+      );
+    }
     const f = frameOf(panel, cellWidth, cellHeight);
     const ox = (k % columns) * cellWidth;
     const oy = Math.floor(k / columns) * cellHeight + titleHeight;
-    const clipId = `clip${k}`;
+    const clipId = `${ID}clip${k}`;
     defs.push(
       `<clipPath id="${clipId}"><rect x="${f.left}" y="${f.top}" width="${px(f.width)}" height="${px(f.height)}"/></clipPath>`,
     );
@@ -282,25 +327,30 @@ export function renderFigure(panels: readonly Panel[], options: FigureOptions = 
       // identical layers (same data, same panel geometry) are written once and reused
       let id = seen.get(svg);
       if (id === undefined) {
-        id = `layer${seen.size}`;
+        id = `${ID}layer${seen.size}`;
         seen.set(svg, id);
         defs.push(svg.replace(/^<(\w+)/, `<$1 id="${id}"`));
       }
       return `<use href="#${id}"/>`;
     });
     body.push(
-      `<g class="panel" transform="translate(${ox} ${oy})"><g clip-path="url(#${clipId})">${layers.join("")}</g>${renderAxes(panel, f)}${panel.legend ? renderLegend(panel.legend, f) : ""}</g>`,
+      `<g class="panel" transform="translate(${ox} ${oy})"><g clip-path="url(#${clipId})">${layers.join("")}</g>${renderAxes(panel, f)}${panel.legend && panel.legend.length > 0 ? renderLegend(panel, panel.legend, f) : ""}</g>`,
     );
   });
   const title = options.title
     ? `<text class="figure-title" ${FONT} font-size="16" font-weight="bold" x="${width / 2}" y="22" text-anchor="middle">${escapeXml(options.title)}</text>`
     : "";
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
-    title,
-    `<defs>${defs.join("\n")}</defs>`,
-    body.join("\n"),
-    "</svg>\n",
-  ].join("\n");
+  const docTitle = options.title ?? panels.map((p) => p.title).join("; ");
+  const desc =
+    options.description ??
+    (panels.length === 1
+      ? `A chart: ${panels[0]!.title}.`
+      : `${panels.length} charts: ${panels.map((p) => p.title).join("; ")}.`);
+  return svgDocument(
+    width,
+    height,
+    docTitle,
+    desc,
+    [title, `<defs>${defs.join("\n")}</defs>`, body.join("\n")].join("\n"),
+  );
 }

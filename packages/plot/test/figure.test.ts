@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { niceTicks, type Panel, renderFigure } from "../src/index.js";
-import { countTags, xmlProblem } from "./helpers.js";
+import { countTags, xmlProblem } from "../../../test-support/svg.js";
+import { logTicks, niceTicks, type Panel, renderFigure } from "../src/index.js";
 
 describe("niceTicks", () => {
   it("steps by 1, 2 or 5 × 10^k inside the range", () => {
@@ -62,5 +62,46 @@ describe("renderFigure", () => {
     expect(() => renderFigure([{ title: "flat", x: [1, 1], y: [0, 1], layers: [] }])).toThrow(
       /panel "flat" has an empty range/,
     );
+  });
+});
+
+describe("logTicks", () => {
+  it("puts ticks at powers of ten, or at 1, 2, 5 or every multiple when the range is short", () => {
+    expect(logTicks(1e-4, 1)).toEqual([1e-4, 1e-3, 1e-2, 1e-1, 1]);
+    expect(logTicks(0.05, 3)).toEqual([0.05, 0.1, 0.2, 0.5, 1, 2]);
+    expect(logTicks(0.25, 0.95)).toEqual([0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+    expect(logTicks(0, 1)).toEqual([]);
+  });
+});
+
+describe("the SVG document", () => {
+  it("is accessible: role img, a <title> and a <desc> the svg element points at", () => {
+    const svg = renderFigure([{ title: "a < b", x: [0, 1], y: [0, 1], layers: [] }], {
+      description: "d & e",
+    });
+    const labelled = svg.match(/aria-labelledby="([^"]+) ([^"]+)"/)!;
+    expect(svg).toMatch(/^<svg [^>]*role="img"/);
+    expect(svg).toContain(`<title id="${labelled[1]}">a &lt; b</title>`);
+    expect(svg).toContain(`<desc id="${labelled[2]}">d &amp; e</desc>`);
+  });
+
+  it("gives two different figures different ids, so both can be inlined in one page", () => {
+    const panel = (title: string): Panel => ({ title, x: [0, 1], y: [0, 1], layers: [] });
+    const ids = (svg: string) => [...svg.matchAll(/id="([^"]+)"/g)].map((m) => m[1]);
+    const a = ids(renderFigure([panel("a")]));
+    const b = ids(renderFigure([panel("b")]));
+    expect(a.filter((id) => b.includes(id))).toEqual([]);
+    expect(renderFigure([panel("a")])).toBe(renderFigure([panel("a")])); // and the same figure, the same text
+  });
+});
+
+describe("xmlProblem (the check the tests rely on) catches broken SVG", () => {
+  it("accepts a good document and names each planted fault", () => {
+    expect(xmlProblem('<svg><g><text x="1">a &amp; b</text></g><rect/></svg>')).toBeNull();
+    expect(xmlProblem("<svg><g><text>a</g></text></svg>")).toMatch(/<\/g> closes <text>/);
+    expect(xmlProblem("<svg><g></svg>")).toMatch(/closes <g>/);
+    expect(xmlProblem("<svg><text>a & b</text></svg>")).toMatch(/unescaped &/);
+    expect(xmlProblem('<svg><text a="x<y">a</text></svg>')).toMatch(/unescaped < or &/);
+    expect(xmlProblem("<svg></svg><svg></svg>")).toMatch(/2 root elements/);
   });
 });
