@@ -44,7 +44,7 @@ describe("pnpm mnist --quick", () => {
       const total = r.confusion.flat().reduce((a, b) => a + b, 0);
       const diagonal = r.confusion.reduce((a, row, i) => a + row[i]!, 0);
       expect(total).toBe(200);
-      expect((100 * diagonal) / total).toBeCloseTo(r.accuracy, 10);
+      expect((100 * diagonal) / total).toBeAllClose(r.accuracy, { rtol: 0, atol: 5e-11 });
       expect(r.misclassified).toHaveLength(total - diagonal);
       for (const m of r.misclassified) expect(m.label).not.toBe(m.predicted);
     }
