@@ -136,13 +136,16 @@ describe("runBench({ quick: true })", () => {
       expect(l.measurements[i.id]!.medianMs).toBe(median(l.measurements[i.id]!.samplesMs));
     }
     expect(l.ratios.map((r) => r.peer)).toEqual(["tfjs-wasm", "tfjs-cpu"]);
-    for (const r of l.ratios) expect(r.ratio).toBeAllClose(l.ms[r.peer]! / l.ms.tapegrad!, { rtol: 0, atol: 5e-13 });
+    for (const r of l.ratios)
+      expect(r.ratio).toBeAllClose(l.ms[r.peer]! / l.ms.tapegrad!, { rtol: 0, atol: 5e-13 });
     expect(lines.filter((x) => x.startsWith("check: LeNet ") && x.endsWith("✓"))).toHaveLength(3);
     const table = lines.indexOf(
       "LeNet-5-like training step, batch 64, 28×28 (ms per step, median; ratio = peer ms / tapegrad ms)",
     );
     expect(table).toBeGreaterThan(0);
-    expect(lines[table + 2]).toMatch(
+    expect(lines[table + 1]).toMatch(/^implementation\s+dtype\s+ms\/step\s+tapegrad is$/);
+    expect(lines[table + 2]).toMatch(/^tapegrad\s+float64\s+[\d.]+$/);
+    expect(lines[table + 3]).toMatch(
       /^tfjs-wasm\s+float32\s+[\d.]+\s+[\d.]+× (faster|slower)$|^tfjs-wasm\s+float32\s+[\d.]+\s+same$/,
     );
   });
