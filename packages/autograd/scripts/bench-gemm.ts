@@ -16,7 +16,7 @@ import {
   type GemmPath,
   gemm,
   gemmInfo,
-  setGemmThreads,
+  setThreads,
 } from "../src/kernels/gemm.js";
 
 const COMBOS = [
@@ -89,7 +89,7 @@ async function throughput(n: number, rounds: number): Promise<void> {
       rows.push(`| ${label}${where} | ${cells.join(" | ")} |`);
     }
   };
-  setGemmThreads(2);
+  setThreads(2);
   measure("JavaScript (4×2 register tiles)", ["js"], 3);
   for (const kernel of ["simd", "auto"] as GemmKernelChoice[]) {
     forceGemmKernel(kernel);
@@ -109,7 +109,7 @@ async function throughput(n: number, rounds: number): Promise<void> {
 /** Microseconds per call of each path across shapes, to place the JS/wasm/threads cut-overs. */
 async function thresholds(): Promise<void> {
   forceGemmKernel("auto");
-  setGemmThreads(2);
+  setThreads(2);
   await poolUp();
   const shapes: [number, number, number][] = [
     [4, 400, 2],

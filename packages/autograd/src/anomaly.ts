@@ -87,15 +87,28 @@ function unravel(index: number, shape: readonly number[]): number[] {
   return pos;
 }
 
-// The directory of the library's sources (or of dist/ when built); frames inside it are not the user's.
-const libraryDir = decodeURIComponent(new URL(".", import.meta.url).pathname);
+/**
+ * The directory of the library's sources (or of dist/ when built); frames inside it are not the user's.
+ * Only for a file: URL: in a bundle import.meta.url is the bundle's (http:, blob:, or missing), which holds
+ * the user's code too; then no frame is skipped, and loading never throws. The URL goes through a variable
+ * so that bundlers do not take `new URL(".", import.meta.url)` for an asset to inline.
+ */
+const libraryDir = ((): string | null => {
+  try {
+    const here: unknown = import.meta.url;
+    if (typeof here !== "string" || !here.startsWith("file:")) return null;
+    return decodeURIComponent(new URL(".", here).pathname);
+  } catch {
+    return null;
+  }
+})();
 
 /** The first stack frame outside this library: the user's line that created the op. */
 export function userSite(stack: string | null): string {
   if (stack === null) return "unknown location";
   for (const line of stack.split("\n").slice(1)) {
     const frame = line.trim();
-    if (frame.includes(libraryDir) || frame.includes("node:internal")) continue;
+    if ((libraryDir !== null && frame.includes(libraryDir)) || frame.includes("node:internal")) continue;
     return frame.replace(/^at /, "");
   }
   return "unknown location";

@@ -9,6 +9,8 @@ import { toTensor } from "./ops/index.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { recordNode, type VjpRule } from "./tape.js";
 import { Tensor } from "./tensor.js";
+import { knownName } from "./tensor-names.js";
+import { describeValue } from "./validate.js";
 
 /** The definition of a custom op. */
 export interface CustomOpDefinition {
@@ -22,15 +24,18 @@ export interface CustomOpDefinition {
    * recorded, so the op is twice differentiable when its backward is.
    */
   backward(g: Tensor, inputs: Tensor[], out: Tensor): (Tensor | null)[];
-  /** Gradcheck the op on the inputs of its first call and throw the report if it fails. Default false. */
+  /**
+   * Gradcheck the op on the inputs of its first call and throw the report if it fails. Inputs larger than
+   * `checkElements` are checked on a random sample of elements. Default false.
+   */
   check?: boolean;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (v === undefined) return "undefined";
-  if (Array.isArray(v)) return "an array";
-  return typeof v === "object" ? (v.constructor?.name ?? "an object") : `a ${typeof v}`;
+  /**
+   * Elements of each input the check compares at most (a random sample beyond that, and the report says
+   * so): every element costs 4 calls of forward. Default 200.
+   */
+  checkElements?: number;
+  /** Names of the inputs (`["x", "W", "b"]`) for the check's report and the contract errors. */
+  inputNames?: readonly string[];
 }
 
 /**
@@ -57,6 +62,11 @@ export function defineOp(definition: CustomOpDefinition): (...inputs: (Tensor | 
   if (typeof definition.forward !== "function" || typeof definition.backward !== "function")
     throw new Error(`defineOp: custom op "${name}" needs a forward and a backward function`);
   const label = `custom op "${name}"`;
+  /** `input 0`, `input 0 (x)` with a declared name, `input 0 (Z1)` with a name checkDerivation gave it. */
+  const inputLabel = (i: number, t: Tensor): string => {
+    const known = definition.inputNames?.[i] ?? knownName(t);
+    return known === undefined ? `input ${i}` : `input ${i} (${known})`;
+  };
 
   const rule: VjpRule<undefined> = {
     name: label,
@@ -64,7 +74,7 @@ export function defineOp(definition: CustomOpDefinition): (...inputs: (Tensor | 
       const grads: unknown = definition.backward(g, [...inputs], out);
       if (!Array.isArray(grads)) {
         throw new Error(
-          `backward of ${label} must return an array with one gradient (a Tensor or null) per input, got ${describe(grads)}`,
+          `backward of ${label} must return an array with one gradient (a Tensor or null) per input, got ${describeValue(grads)}`,
         );
       }
       return grads as (Tensor | null)[];
@@ -80,13 +90,15 @@ export function defineOp(definition: CustomOpDefinition): (...inputs: (Tensor | 
         if (gi === null) continue;
         if (!(gi instanceof Tensor)) {
           throw new Error(
-            `backward of ${label}: gradient for input ${i} is ${describe(gi)}, expected a Tensor or null`,
+            `backward of ${label}: gradient for input ${i} is ${describeValue(gi)}, expected a Tensor or null`,
           );
         }
         const input = inputs[i]!;
+        // A gradient for an input that takes no gradient is discarded: its shape does not matter.
+        if (!input._requiresGrad) continue;
         if (!shapesEqual(gi.shape, input.shape)) {
           throw new Error(
-            `backward of ${label}: gradient for input ${i} has shape ${formatShape(gi.shape)}, input has shape ${formatShape(input.shape)}`,
+            `backward of ${label}: gradient for ${inputLabel(i, input)} has shape ${formatShape(gi.shape)}, input has shape ${formatShape(input.shape)}`,
           );
         }
       }
@@ -96,7 +108,7 @@ export function defineOp(definition: CustomOpDefinition): (...inputs: (Tensor | 
   const run = (inputs: Tensor[]): Tensor => {
     let out: unknown = noGrad(() => definition.forward(...inputs));
     if (!(out instanceof Tensor))
-      throw new Error(`forward of ${label} must return a Tensor, got ${describe(out)}`);
+      throw new Error(`forward of ${label} must return a Tensor, got ${describeValue(out)}`);
     // The node hangs off the output: never attach it to a tensor that already exists (an input returned as is).
     if (out._node !== null || out._requiresGrad || inputs.includes(out))
       out = new Tensor(out.data, out.shape);
@@ -115,7 +127,8 @@ export function defineOp(definition: CustomOpDefinition): (...inputs: (Tensor | 
       const wanted = inputs.flatMap((x, i) => (x._requiresGrad ? [i] : []));
       const report = gradcheck((...xs) => run(xs), inputs, {
         wrt: wanted.length > 0 ? wanted : undefined,
-        names: inputs.map((_, i) => `${name} input ${i}`),
+        names: inputs.map((x, i) => `${name} ${inputLabel(i, x)}`),
+        maxElements: definition.checkElements ?? 200,
       });
       if (!report.ok)
         throw new Error(`defineOp: the backward of ${label} disagrees with finite differences\n${report}`);

@@ -3,6 +3,8 @@
  * (×2, ×m — a forgotten 1/m), a sign flip, a transposed gradient, a sum along the wrong axis, an all-zero
  * or non-finite gradient. Used by `gradcheck`, exported for hand-written backprop checks.
  */
+import { diagnoseResidual, type ResidualContext } from "./diagnose-residual.js";
+import { formatNumber } from "./format-number.js";
 import { formatShape, type Shape, stridesOf } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 
@@ -15,6 +17,29 @@ export interface DiagnoseContext {
    * The gradient's own axis lengths are always considered.
    */
   sizes?: readonly number[];
+  /**
+   * What to call the two gradients: default `["analytic", "numeric"]`; `checkBackprop` says
+   * `["manual", "tape"]`, `checkDerivation` `["returned", "expected"]`.
+   */
+  labels?: readonly [string, string];
+  /** The input's own value, so that a missing or extra term proportional to it (L2) is named. */
+  of?: ResidualContext["of"];
+  /** Axes the forward reduces over for a tensor of this shape (named in "constant along an axis"). */
+  reducedAxes?: readonly number[];
+  /** Other values of the gradient's shape (for "proportional to x̂ per column"). */
+  related?: ResidualContext["related"];
+}
+
+/**
+ * Per-element size of the finite-difference error of tensors made by `numericGradient` (rounding of f at
+ * x ± ε divided by 2ε, and the rounding of the step itself), so that a verdict accounts for the noise of
+ * the ε used. Weak: the tensors stay collectable.
+ */
+const finiteDifferenceNoise = new WeakMap<Tensor, Float64Array>();
+
+/** Record that `numeric` is a finite-difference estimate with per-element error about `noise`. */
+export function markFiniteDifference(numeric: Tensor, noise: Float64Array): void {
+  finiteDifferenceNoise.set(numeric, noise);
 }
 
 /** Below this relative difference the two gradients agree and there is nothing to diagnose. */
@@ -55,14 +80,6 @@ export function elementName(name: string, pos: readonly number[]): string {
   return /^[\p{L}_$][\p{L}\p{N}_$]*$/u.test(name)
     ? `${name}[${pos.join(", ")}]`
     : `${name} at [${pos.join(", ")}]`;
-}
-
-/** A number for a sentence: 4 significant digits, exponent only when needed. */
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a < 1e-4 || a >= 1e6 ? v.toExponential(3) : String(Number(v.toPrecision(4)));
 }
 
 /** The flat index where |a − b| is largest (NaN counts as largest). */
@@ -136,8 +153,12 @@ function describeRatio(c: number, sizes: readonly number[]): string {
  * worst element: a constant ratio (×2, ×½, −1, ×m or ×1/m for a size m from `context.sizes` or the
  * gradient's axes — "missing 1/m?"), a transposed gradient, a sum along the wrong axis, an all-zero
  * analytic gradient, zeros where numeric is not (a dropped branch), NaN/Infinity, or a shape mismatch.
+ * Missing or extra terms are named from the residual numeric − analytic (see `diagnoseResidual`): a term
+ * proportional to the input's own value (`context.of`: an L2 term), constant along an axis (a path through a
+ * mean), at one element per row or column (a onehot term).
  * A mismatch with no recognisable pattern is still described (how many elements differ, the worst one).
- * @returns null when the two agree (relative difference ≤ 1e-7), else the sentence.
+ * @returns null when the two agree (relative difference ≤ 1e-7, or, for a tensor made by
+ *   `numericGradient`, within 10× the finite-difference noise of its ε), else the sentence.
  * @example diagnoseMismatch(dW1, numericDW1, { name: "dW1", sizes: [m] })
  *   // "dW1: analytic = 400 × numeric: missing 1/m (m = 400)? … (worst dW1[2, 0]: analytic 12.4, numeric 0.031)"
  */
@@ -146,6 +167,14 @@ export function diagnoseMismatch(
   numeric: Tensor,
   context: DiagnoseContext = {},
 ): string | null {
+  const sentence = diagnose(analytic, numeric, context);
+  const labels = context.labels;
+  if (sentence === null || labels === undefined) return sentence;
+  // The sentences below say "analytic" and "numeric"; speak the caller's vocabulary instead.
+  return sentence.replace(/\banalytic\b/g, labels[0]).replace(/\bnumeric\b/g, labels[1]);
+}
+
+function diagnose(analytic: Tensor, numeric: Tensor, context: DiagnoseContext): string | null {
   const name = context.name ?? "gradient";
   const shape = numeric.shape;
   const A = analytic.data;
@@ -175,6 +204,18 @@ export function diagnoseMismatch(
 
   const base = relativeDifferenceOf(A, N);
   if (base <= AGREE) return null;
+  const noise = finiteDifferenceNoise.get(numeric);
+  if (noise !== undefined) {
+    // A finite-difference estimate is only as good as its step: agreement within 10× its rounding noise
+    // (f's rounding over 2ε, the step's own rounding) is agreement.
+    let diff = 0;
+    let n2 = 0;
+    for (let i = 0; i < A.length; i++) {
+      diff += (A[i]! - N[i]!) ** 2;
+      n2 += noise[i]! ** 2;
+    }
+    if (Math.sqrt(diff) <= 10 * Math.sqrt(n2)) return null;
+  }
   const worst = worstIndex(A, N);
   const fits = (candidate: ArrayLike<number>): boolean => {
     const d = relativeDifferenceOf(A, candidate);
@@ -240,6 +281,15 @@ export function diagnoseMismatch(
   if (differ > 0 && zeroed === differ) {
     return `${name}: the analytic gradient is 0 at ${zeroed} of ${A.length} elements where the numeric one is not, and right elsewhere — a mask or branch dropped (relu/max/where)? ${worstText(worst)}`;
   }
+  const term = diagnoseResidual(A, N, shape, {
+    name,
+    of: context.of,
+    related: context.related,
+    reducedAxes: context.reducedAxes,
+    sizes: [...(context.sizes ?? []), ...shape],
+    labels: ["analytic", "numeric"],
+  });
+  if (term !== null) return `${term} ${worstText(worst)}`;
   if (differ === 0) {
     // Above the agreement threshold overall, yet no single element is off by more than 1e-5 relative.
     return `${name}: a small mismatch spread over the elements (relative difference ${base.toExponential(2)}, above ${AGREE}, but every element within 1e-5) — rounding in a long or ill-conditioned computation, a slightly wrong constant, or a step size too large for the numeric estimate ${worstText(worst)}`;

@@ -6,11 +6,12 @@
 import {
   diagnoseMismatch,
   elementName,
-  formatNumber,
+  markFiniteDifference,
   relativeDifferenceOf,
   unravelIndex,
   worstIndex,
 } from "./diagnose.js";
+import { formatNumber } from "./format-number.js";
 import { enableGrad, noGrad } from "./grad-mode.js";
 import { toTensor } from "./ops/index.js";
 import { formatShape } from "./shape.js";
@@ -33,6 +34,11 @@ export interface GradcheckOptions {
   sizes?: readonly number[];
   /** Seed of the fixed random weights that reduce a non-scalar output to a scalar. Default 1. */
   seed?: number;
+  /**
+   * Check at most this many elements of each input, a random sample (seeded) when an input has more:
+   * 4 evaluations of f per element make every element of a (300, 100) input cost minutes. Default: all.
+   */
+  maxElements?: number;
 }
 
 /** The check of one input. */
@@ -53,10 +59,17 @@ export interface GradcheckInputReport {
   diagnosis: string | null;
   /** The tape's gradient (zeros when the output does not depend on this input). */
   analytic: Tensor;
-  /** The finite-difference gradient. */
+  /** The finite-difference gradient (NaN at elements a `maxElements` sample left out). */
   numeric: Tensor;
   /** Number of elements where the numeric derivative depends on the step: f has a kink there. */
   kinks: number;
+  /** Number of elements compared (fewer than the input's size when `maxElements` sampled them). */
+  checked: number;
+  /**
+   * A caveat on a passing check, or null: both gradients are ~0 (f does not depend on the input here, so
+   * the check proves nothing), or only a random sample of elements was compared.
+   */
+  warning: string | null;
 }
 
 /** The result of `gradcheck`. */
@@ -66,7 +79,9 @@ export interface GradcheckReport {
   /** The largest relative difference over the inputs. */
   relativeDifference: number;
   inputs: GradcheckInputReport[];
-  /** A short table, one row per input. */
+  /** The inputs' warnings (both gradients ~0, a sampled check). */
+  warnings: string[];
+  /** A short table, one row per input, then the warnings. */
   toString(): string;
 }
 
@@ -103,7 +118,11 @@ function callF(f: (...xs: Tensor[]) => Tensor, xs: Tensor[]): Tensor {
  * does not shrink with h, is a kink (relu at 0): reported as such.
  *
  * An input passes when relativeDifference ≤ rtol (1e-6) or every |analytic − numeric| ≤ atol (1e-8).
- * A failing input gets a diagnosis (see `diagnoseMismatch`), or a kink note.
+ * A failing input gets a diagnosis (see `diagnoseMismatch`), or a kink note. A passing input whose two
+ * gradients are both ~0 (≤ atol) gets a warning: the check proved nothing. When the backward throws (a
+ * custom op's gradient of the wrong shape), each input is differentiated alone: those whose backward
+ * throws are reported as failed with the error, the others are checked.
+ * With `maxElements`, a larger input is checked on a random sample of its elements, and the report says so.
  * @throws Error if f does not return a Tensor, or an input is not a Tensor or number.
  * @example gradcheck((x, w) => sum(tanh(matmul(x, w))), [x, w]).ok
  */
@@ -137,7 +156,23 @@ export function gradcheck(
   const out = enableGrad(() => callF(f, leaves));
   const targets = wrt.map((i) => leaves[i]!);
   const seed = new Tensor(weights ?? new Float64Array([1]), out.shape);
-  const grads = out.requiresGrad ? runBackward(out, seed, false, targets)! : targets.map(() => null);
+  let grads: (Tensor | null)[];
+  const thrown = new Map<number, string>();
+  try {
+    grads = out.requiresGrad ? runBackward(out, seed, false, targets)! : targets.map(() => null);
+  } catch {
+    // Differentiate each input alone (the others as constants), so one broken gradient fails only its input.
+    grads = wrt.map((index, k) => {
+      const alone = xs.map((x, i) => (i === index ? leaves[index]! : x));
+      try {
+        const o = enableGrad(() => callF(f, alone));
+        return o.requiresGrad ? runBackward(o, seed, false, [alone[index]!])![0]! : null;
+      } catch (e) {
+        thrown.set(k, e instanceof Error ? e.message : String(e));
+        return null;
+      }
+    });
+  }
 
   const f0 = scalar(out0);
   const sizes = [...(options.sizes ?? []), ...xs.flatMap((x) => x.shape), ...out0.shape];
@@ -145,7 +180,8 @@ export function gradcheck(
     const x = xs[index]!;
     const name = options.names?.[index] ?? `input ${index}`;
     const analytic = grads[k] ?? new Tensor(new Float64Array(x.size), x.shape);
-    const numeric = new Float64Array(x.size);
+    const sample = sampleIndices(x.size, options.maxElements, rand);
+    const numeric = new Float64Array(x.size).fill(sample.length < x.size ? Number.NaN : 0);
     const kink = new Uint8Array(x.size);
     const oneSided: [number, number][] = [];
     noGrad(() => {
@@ -156,7 +192,7 @@ export function gradcheck(
         args[index] = new Tensor(moved, x.shape);
         return scalar(callF(f, args));
       };
-      for (let j = 0; j < x.size; j++) {
+      for (const j of sample) {
         const h = eps * Math.max(1, Math.abs(x.data[j]!));
         const fp1 = at(j, h);
         const fm1 = at(j, -h);
@@ -182,15 +218,43 @@ export function gradcheck(
       }
     });
     const numericT = new Tensor(numeric, x.shape);
-    const A = analytic.data;
-    const relDiff = relativeDifferenceOf(A, numeric);
-    const w = worstIndex(A, numeric);
+    const sampled = sample.length < x.size;
+    // Compare on the checked elements (all, or the sample).
+    const A = sampled ? Float64Array.from(sample, (j) => analytic.data[j]!) : analytic.data;
+    const N = sampled ? Float64Array.from(sample, (j) => numeric[j]!) : numeric;
+    const relDiff = relativeDifferenceOf(A, N);
+    const w = sampled ? sample[worstIndex(A, N)]! : worstIndex(A, N);
     let maxAbs = 0;
-    for (let j = 0; j < A.length; j++) maxAbs = Math.max(maxAbs, Math.abs(A[j]! - numeric[j]!));
+    let maxBoth = 0;
+    for (let j = 0; j < A.length; j++) {
+      maxAbs = Math.max(maxAbs, Math.abs(A[j]! - N[j]!));
+      maxBoth = Math.max(maxBoth, Math.abs(A[j]!), Math.abs(N[j]!));
+    }
     if (A.some((v) => !Number.isFinite(v))) maxAbs = Number.NaN;
-    const ok = A.length === 0 || (Number.isFinite(maxAbs) && (relDiff <= rtol || maxAbs <= atol));
+    const error = thrown.get(k);
+    const ok =
+      error === undefined &&
+      (A.length === 0 || (Number.isFinite(maxAbs) && (relDiff <= rtol || maxAbs <= atol)));
+    const warnings: string[] = [];
+    if (ok && A.length > 0 && maxBoth <= atol) {
+      warnings.push(
+        `${name}: both gradients are ~0 (every |analytic| and |numeric| ≤ ${atol}): f does not depend on this input here, so the check proves nothing — e.g. the plain sum of a batch-norm output is constant; weight the output with random values (sum(mul(out, R))) or check another loss`,
+      );
+    }
+    if (sampled) {
+      warnings.push(
+        `${name}: checked ${sample.length} of ${x.size} elements (a random sample, maxElements ${sample.length})`,
+      );
+    }
     let diagnosis: string | null = null;
-    if (!ok) {
+    if (error !== undefined) {
+      diagnosis = `${name}: the backward threw: ${error}`;
+    } else if (!ok && sampled) {
+      diagnosis = diagnoseMismatch(new Tensor(A, [A.length]), new Tensor(N, [N.length]), {
+        name: `${name} (a random sample of ${A.length} of ${x.size} elements)`,
+        sizes,
+      });
+    } else if (!ok) {
       // A mismatch at a kink is the input's fault, not the gradient's: say so first.
       let kinkAt = -1;
       for (let j = 0; j < A.length && kinkAt < 0; j++) {
@@ -200,7 +264,11 @@ export function gradcheck(
         const [left, right] = oneSided[kinkAt]!;
         diagnosis = `${elementName(name, unravelIndex(kinkAt, x.shape))}: f has a kink at ${formatNumber(x.data[kinkAt]!)} (one-sided slopes ${formatNumber(left)} left, ${formatNumber(right)} right; the numeric derivative depends on the step) — relu/abs/max at a tie? Move the input away from the kink (analytic ${formatNumber(A[kinkAt]!)}, numeric ${formatNumber(numeric[kinkAt]!)})`;
       } else {
-        diagnosis = diagnoseMismatch(analytic, numericT, { name, sizes });
+        diagnosis = diagnoseMismatch(analytic, numericT, {
+          name,
+          sizes,
+          of: { name, value: x, isParameter: true },
+        });
       }
     }
     return {
@@ -210,11 +278,13 @@ export function gradcheck(
       ok,
       relativeDifference: relDiff,
       maxAbsError: maxAbs,
-      worst: { at: unravelIndex(w, x.shape), analytic: A[w] ?? 0, numeric: numeric[w] ?? 0 },
+      worst: { at: unravelIndex(w, x.shape), analytic: analytic.data[w] ?? 0, numeric: numeric[w] ?? 0 },
       diagnosis,
       analytic,
       numeric: numericT,
       kinks: kink.reduce((s, v) => s + v, 0),
+      checked: A.length,
+      warning: warnings.length > 0 ? warnings.join("; ") : null,
     };
   });
 
@@ -223,12 +293,25 @@ export function gradcheck(
     (m, r) => (Number.isNaN(r.relativeDifference) ? Number.NaN : Math.max(m, r.relativeDifference)),
     0,
   );
+  const warnings = reports.flatMap((r) => (r.warning === null ? [] : [r.warning]));
   return {
     ok,
     relativeDifference: worstRel,
     inputs: reports,
-    toString: () => formatReport(reports, ok, rtol, atol),
+    warnings,
+    toString: () =>
+      [formatReport(reports, ok, rtol, atol), ...warnings.map((w) => `warning: ${w}`)].join("\n"),
   };
+}
+
+/** All indices 0…n−1, or `max` distinct ones drawn at random (sorted) when n is larger. */
+function sampleIndices(n: number, max: number | undefined, rand: () => number): number[] {
+  if (max === undefined || n <= max) return Array.from({ length: n }, (_, i) => i);
+  if (!Number.isInteger(max) || max < 1)
+    throw new Error(`gradcheck: maxElements must be a positive integer, got ${max}`);
+  const picked = new Set<number>();
+  while (picked.size < max) picked.add(Math.floor(rand() * n));
+  return [...picked].sort((a, b) => a - b);
 }
 
 function formatReport(
@@ -307,7 +390,8 @@ export function relativeDifference(a: Tensor | number, b: Tensor | number): numb
  * The gradient of a scalar function by central differences, the course's way:
  * ∂f/∂xᵢ ≈ (f(x + ε·eᵢ) − f(x − ε·eᵢ)) / 2ε, one pair of evaluations per element (under noGrad).
  * @param f maps a tensor of x's shape to a scalar (a size-1 Tensor or a number).
- * @returns a tensor of x's shape.
+ * @returns a tensor of x's shape. `diagnoseMismatch` knows it came from here and treats a difference within
+ *   10× the estimate's rounding noise (≈ 1e-16·|f|/ε per element) as agreement.
  * @throws Error if f returns something else.
  */
 export function numericGradient(
@@ -326,14 +410,24 @@ export function numericGradient(
     );
   };
   const out = new Float64Array(t.size);
+  const noise = new Float64Array(t.size);
+  const u = Number.EPSILON;
   noGrad(() => {
     for (let i = 0; i < t.size; i++) {
       const plus = t.data.slice();
       const minus = t.data.slice();
       plus[i]! += eps;
       minus[i]! -= eps;
-      out[i] = (value(plus) - value(minus)) / (2 * eps);
+      const fp = value(plus);
+      const fm = value(minus);
+      out[i] = (fp - fm) / (2 * eps);
+      // The estimate's rounding noise: f's rounding at x ± ε over 2ε, and the step's own rounding.
+      noise[i] =
+        (u * (Math.abs(fp) + Math.abs(fm))) / (2 * eps) +
+        (u * Math.abs(t.data[i]!) * Math.abs(out[i]!)) / eps;
     }
   });
-  return new Tensor(out, t.shape);
+  const result = new Tensor(out, t.shape);
+  markFiniteDifference(result, noise);
+  return result;
 }

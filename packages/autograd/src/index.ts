@@ -2,7 +2,18 @@
  * @file @tapegrad/autograd: float64 tensors with tape-based reverse-mode automatic differentiation.
  * @packageDocumentation
  */
+import "./tensor-methods.js";
+
 export { AnomalyError, detectAnomaly, isAnomalyEnabled } from "./anomaly.js";
+export { type BackendInfo, backendInfo, getNumThreads, setNumThreads } from "./backend.js";
+export {
+  type CheckDerivationOptions,
+  checkDerivation,
+  type DerivationEquation,
+  type DerivationInputs,
+  type DerivationReport,
+  type NameFn,
+} from "./check-derivation.js";
 export { type CustomOpDefinition, defineOp } from "./custom-op.js";
 export { type DiagnoseContext, diagnoseMismatch } from "./diagnose.js";
 export { enableGrad, isGradEnabled, noGrad } from "./grad-mode.js";
@@ -15,6 +26,17 @@ export {
   numericGradient,
   relativeDifference,
 } from "./gradcheck.js";
+export { pairwiseSum } from "./kernels/reduce.js";
+export {
+  argmax,
+  argmin,
+  avgPool2d,
+  type Conv2dOptions,
+  conv2d,
+  maxPool2d,
+  type Pool2dOptions,
+  type Size2d,
+} from "./ops/conv.js";
 export {
   abs,
   add,
@@ -75,8 +97,7 @@ export {
   zeros,
   zerosLike,
 } from "./ops/index.js";
-export { pairwiseSum } from "./ops/kernels.js";
-export { type PrimitiveName, primitives } from "./ops/primitives.js";
+export { type PrimitiveName, primitives } from "./primitives/index.js";
 export { RandomState } from "./random.js";
 export { broadcastShapes, formatShape, type Shape, shapeSize } from "./shape.js";
 export { type TapeGraph, type TapeGraphNode, tapeGraph } from "./tape-graph.js";

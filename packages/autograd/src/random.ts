@@ -6,6 +6,7 @@
 import { glibcLog } from "./glibc-log.js";
 import { formatShape, shapeSize } from "./shape.js";
 import { Tensor } from "./tensor.js";
+import { describeValue, expectInteger } from "./validate.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // MT19937, as numpy's randomkit seeds and twists it.
@@ -100,7 +101,7 @@ const MAX_SEED = 4294967295;
 
 function checkSeed(seed: unknown): number {
   if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
-    throw new Error(`RandomState: seed must be an integer in [0, ${MAX_SEED}], got ${String(seed)}`);
+    throw new Error(`RandomState: seed must be an integer in [0, ${MAX_SEED}], got ${describeValue(seed)}`);
   }
   return seed;
 }
@@ -282,9 +283,7 @@ export class RandomState {
    */
   permutation(x: number | Tensor): Tensor {
     if (typeof x === "number") {
-      if (!Number.isInteger(x) || x < 0) {
-        throw new Error(`RandomState.permutation: n must be a non-negative integer, got ${x}`);
-      }
+      expectInteger("RandomState.permutation", "n", x, 0);
       const data = new Float64Array(x);
       for (let i = 0; i < x; i++) data[i] = i;
       this.shuffle(data);

@@ -1,5 +1,9 @@
-/** @file The Tensor class: float64 data, shape, grad bookkeeping, and thin method forms of the ops. */
-import * as ops from "./ops/index.js";
+/**
+ * @file The Tensor class: float64 data, shape, grad bookkeeping, and the declarations of the method forms
+ * of the ops (`x.add(y)`), which tensor-methods.ts installs: the ops import this class, so this class
+ * does not import them back.
+ */
+import type { Indices, MatmulOptions, TensorLike } from "./ops/index.js";
 import { formatShape, type Shape, shapeSize } from "./shape.js";
 import type { TapeNode } from "./tape.js";
 import { runBackward } from "./tape.js";
@@ -23,6 +27,7 @@ export interface TensorBackwardOptions {
  * (`add(x, y)`) and a method form (`x.add(y)`). Tensors are immutable from the library's side: ops return
  * new tensors.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface Tensor at the end of this file
 export class Tensor {
   /** The values, row-major. Length `size`. */
   readonly data: Float64Array;
@@ -162,7 +167,7 @@ export class Tensor {
       }
       s = new Tensor(new Float64Array([1]), this.shape);
     } else if (typeof seed === "number") {
-      s = ops.full(this.shape, seed);
+      s = new Tensor(new Float64Array(this.data.length).fill(seed), this.shape);
     } else if (seed instanceof Tensor) {
       s = seed;
     } else {
@@ -203,101 +208,73 @@ export class Tensor {
       if (i >= 0) this._hooks!.splice(i, 1);
     };
   }
-
-  /** Transpose of a 2-D tensor (`transpose(x)` for other ranks). */
-  get T(): Tensor {
-    if (this.ndim !== 2)
-      throw new Error(
-        `T: expects a 2-D tensor, got shape ${formatShape(this.shape)} (use transpose(x, axes))`,
-      );
-    return ops.transpose(this);
-  }
-
-  /** `add(this, y)` */ add(y: Tensor | number): Tensor {
-    return ops.add(this, y);
-  }
-  /** `sub(this, y)` */ sub(y: Tensor | number): Tensor {
-    return ops.sub(this, y);
-  }
-  /** `mul(this, y)` */ mul(y: Tensor | number): Tensor {
-    return ops.mul(this, y);
-  }
-  /** `div(this, y)` */ div(y: Tensor | number): Tensor {
-    return ops.div(this, y);
-  }
-  /** `pow(this, y)` */ pow(y: Tensor | number): Tensor {
-    return ops.pow(this, y);
-  }
-  /** `maximum(this, y)` */ maximum(y: Tensor | number): Tensor {
-    return ops.maximum(this, y);
-  }
-  /** `minimum(this, y)` */ minimum(y: Tensor | number): Tensor {
-    return ops.minimum(this, y);
-  }
-  /** `neg(this)` */ neg(): Tensor {
-    return ops.neg(this);
-  }
-  /** `square(this)` */ square(): Tensor {
-    return ops.square(this);
-  }
-  /** `sqrt(this)` */ sqrt(): Tensor {
-    return ops.sqrt(this);
-  }
-  /** `exp(this)` */ exp(): Tensor {
-    return ops.exp(this);
-  }
-  /** `log(this)` */ log(): Tensor {
-    return ops.log(this);
-  }
-  /** `abs(this)` */ abs(): Tensor {
-    return ops.abs(this);
-  }
-  /** `tanh(this)` */ tanh(): Tensor {
-    return ops.tanh(this);
-  }
-  /** `sigmoid(this)` */ sigmoid(): Tensor {
-    return ops.sigmoid(this);
-  }
-  /** `relu(this)` */ relu(): Tensor {
-    return ops.relu(this);
-  }
-  /** `clip(this, lo, hi)` */ clip(lo: number, hi: number): Tensor {
-    return ops.clip(this, lo, hi);
-  }
-  /** `matmul(this, y)` */ matmul(y: Tensor, options?: ops.MatmulOptions): Tensor {
-    return ops.matmul(this, y, options);
-  }
-  /** `transpose(this, axes)` */ transpose(axes?: readonly number[]): Tensor {
-    return ops.transpose(this, axes);
-  }
-  /** `reshape(this, shape)` */ reshape(shape: readonly number[]): Tensor {
-    return ops.reshape(this, shape);
-  }
-  /** `take(this, indices, axis)` */ take(indices: ops.Indices, axis?: number): Tensor {
-    return ops.take(this, indices, axis);
-  }
-  /** `sum(this, axis, keepdims)` */ sum(axis?: number | readonly number[], keepdims = false): Tensor {
-    return ops.sum(this, axis, keepdims);
-  }
-  /** `mean(this, axis, keepdims)` */ mean(axis?: number | readonly number[], keepdims = false): Tensor {
-    return ops.mean(this, axis, keepdims);
-  }
-  /** `max(this, axis, keepdims)` */ max(axis?: number | readonly number[], keepdims = false): Tensor {
-    return ops.max(this, axis, keepdims);
-  }
-  /** `min(this, axis, keepdims)` */ min(axis?: number | readonly number[], keepdims = false): Tensor {
-    return ops.min(this, axis, keepdims);
-  }
-  /** `logsumexp(this, axis, keepdims)` */ logsumexp(
-    axis?: number | readonly number[],
-    keepdims = false,
-  ): Tensor {
-    return ops.logsumexp(this, axis, keepdims);
-  }
-  /** `softmax(this, axis)` */ softmax(axis = -1): Tensor {
-    return ops.softmax(this, axis);
-  }
-  /** `logSoftmax(this, axis)` */ logSoftmax(axis = -1): Tensor {
-    return ops.logSoftmax(this, axis);
-  }
 }
+
+/**
+ * The method forms of the ops: `x.add(y)` is `add(x, y)`. Declared here (declaration merging with the
+ * class), installed on the prototype by tensor-methods.ts when the package's entry is imported.
+ */
+export interface TensorMethods {
+  /** Transpose of a 2-D tensor (`transpose(x)` for other ranks). @throws Error for other ranks. */
+  readonly T: Tensor;
+  /** `add(this, y)` */
+  add(y: TensorLike): Tensor;
+  /** `sub(this, y)` */
+  sub(y: TensorLike): Tensor;
+  /** `mul(this, y)` */
+  mul(y: TensorLike): Tensor;
+  /** `div(this, y)` */
+  div(y: TensorLike): Tensor;
+  /** `pow(this, y)` */
+  pow(y: TensorLike): Tensor;
+  /** `maximum(this, y)` */
+  maximum(y: TensorLike): Tensor;
+  /** `minimum(this, y)` */
+  minimum(y: TensorLike): Tensor;
+  /** `neg(this)` */
+  neg(): Tensor;
+  /** `square(this)` */
+  square(): Tensor;
+  /** `sqrt(this)` */
+  sqrt(): Tensor;
+  /** `exp(this)` */
+  exp(): Tensor;
+  /** `log(this)` */
+  log(): Tensor;
+  /** `abs(this)` */
+  abs(): Tensor;
+  /** `tanh(this)` */
+  tanh(): Tensor;
+  /** `sigmoid(this)` */
+  sigmoid(): Tensor;
+  /** `relu(this)` */
+  relu(): Tensor;
+  /** `clip(this, lo, hi)` */
+  clip(lo: number, hi: number): Tensor;
+  /** `matmul(this, y, options)` */
+  matmul(y: Tensor, options?: MatmulOptions): Tensor;
+  /** `transpose(this, axes)` */
+  transpose(axes?: readonly number[]): Tensor;
+  /** `reshape(this, shape)` */
+  reshape(shape: readonly number[]): Tensor;
+  /** `take(this, indices, axis)` */
+  take(indices: Indices, axis?: number): Tensor;
+  /** `sum(this, axis, keepdims)` */
+  sum(axis?: number | readonly number[], keepdims?: boolean): Tensor;
+  /** `mean(this, axis, keepdims)` */
+  mean(axis?: number | readonly number[], keepdims?: boolean): Tensor;
+  /** `max(this, axis, keepdims)` */
+  max(axis?: number | readonly number[], keepdims?: boolean): Tensor;
+  /** `min(this, axis, keepdims)` */
+  min(axis?: number | readonly number[], keepdims?: boolean): Tensor;
+  /** `logsumexp(this, axis, keepdims)` */
+  logsumexp(axis?: number | readonly number[], keepdims?: boolean): Tensor;
+  /** `softmax(this, axis)` */
+  softmax(axis?: number): Tensor;
+  /** `logSoftmax(this, axis)` */
+  logSoftmax(axis?: number): Tensor;
+}
+
+// Declaration merging: every Tensor has the method forms. Safe here, unlike the case the lint rule guards
+// against: tensor-methods.ts installs every member of TensorMethods on the prototype.
+export interface Tensor extends TensorMethods {}

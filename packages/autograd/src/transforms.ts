@@ -11,10 +11,11 @@
  */
 import { enableGrad, isGradEnabled } from "./grad-mode.js";
 import { full, mul, sum, toTensor, zeros } from "./ops/index.js";
-import { apply } from "./ops/primitives.js";
+import { apply, primitives } from "./primitives/index.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { runBackward } from "./tape.js";
 import { Tensor } from "./tensor.js";
+import { describeValue } from "./validate.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: f's parameters are whatever the user's function takes.
 type AnyFn = (...args: any[]) => Tensor;
@@ -30,12 +31,6 @@ interface Trace {
   targets: Tensor[];
   /** Whether the output reaches a tensor of an outer differentiation (then backward must be recorded). */
   nested: boolean;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  return typeof v === "object" ? (v.constructor?.name ?? "an object") : `a ${typeof v}`;
 }
 
 /** Validate argnums (integers, distinct); returns them as a list. */
@@ -70,7 +65,7 @@ function reachesOuter(out: Tensor, own: ReadonlySet<Tensor>): boolean {
 
 /** Run f with the arguments at `nums` replaced by tensors to differentiate with respect to. */
 function trace(f: AnyFn, args: readonly unknown[], nums: readonly number[], op: string): Trace {
-  if (typeof f !== "function") throw new Error(`${op}: expects a function, got ${describe(f)}`);
+  if (typeof f !== "function") throw new Error(`${op}: expects a function, got ${describeValue(f)}`);
   for (const i of nums) {
     if (i >= args.length) {
       throw new Error(
@@ -85,14 +80,14 @@ function trace(f: AnyFn, args: readonly unknown[], nums: readonly number[], op: 
     const a = args[i];
     if (!(a instanceof Tensor) && typeof a !== "number") {
       throw new Error(
-        `${op}: argument ${i} is differentiated, so it must be a Tensor or a number, got ${describe(a)}`,
+        `${op}: argument ${i} is differentiated, so it must be a Tensor or a number, got ${describeValue(a)}`,
       );
     }
     const x = toTensor(a, op, i + 1);
     let t: Tensor;
     if (outer && x._requiresGrad) {
       // A recorded identity: a new tensor (distinct from x and from other arguments) still connected to x.
-      t = apply("reshape", [x], { shape: [...x.shape] });
+      t = apply(primitives.reshape, [x], { shape: [...x.shape] });
     } else {
       t = new Tensor(x.data, x.shape, true);
       own.add(t);
@@ -101,7 +96,7 @@ function trace(f: AnyFn, args: readonly unknown[], nums: readonly number[], op: 
     return t;
   });
   const out: unknown = enableGrad(() => f(...callArgs));
-  if (!(out instanceof Tensor)) throw new Error(`${op}: f must return a Tensor, got ${describe(out)}`);
+  if (!(out instanceof Tensor)) throw new Error(`${op}: f must return a Tensor, got ${describeValue(out)}`);
   return { out, targets, nested: outer && reachesOuter(out, own) };
 }
 
@@ -219,7 +214,7 @@ export function jvp(
 ): [Tensor, Tensor] {
   if (!Array.isArray(primals) || !Array.isArray(tangents) || primals.length !== tangents.length) {
     throw new Error(
-      `jvp: expects arrays of primals and tangents of the same length, got ${Array.isArray(primals) ? primals.length : describe(primals)} primals and ${Array.isArray(tangents) ? tangents.length : describe(tangents)} tangents`,
+      `jvp: expects arrays of primals and tangents of the same length, got ${Array.isArray(primals) ? primals.length : describeValue(primals)} primals and ${Array.isArray(tangents) ? tangents.length : describeValue(tangents)} tangents`,
     );
   }
   const ts = tangents.map((t, i) => {

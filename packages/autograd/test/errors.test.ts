@@ -53,7 +53,7 @@ describe("error messages", () => {
       () => tensor([[1, 2], [3]]),
     ],
     [
-      "tensor: element at [0, 1] is string x, expected a number",
+      'tensor: element at [0, 1] is the string "x", expected a number',
       () => tensor([[1, "x" as unknown as number]]),
     ],
     ["tensor: data has 4 elements but shape [3] has 3", () => tensor(new Float64Array(4), { shape: [3] })],
@@ -62,11 +62,11 @@ describe("error messages", () => {
       () => tensor(new Float64Array(2), { shape: [2, -1] }),
     ],
     [
-      "add: argument 2 must be a Tensor or a number, got string 1",
+      'add: argument 2 must be a Tensor or a number, got the string "1"',
       () => ag.add(m(1, 1), "1" as unknown as number),
     ],
     [
-      "mul: argument 1 must be a Tensor or a number, got an array (wrap it with tensor(...))",
+      "mul: argument 1 must be a Tensor or a number, got an array of length 2 (wrap it with tensor(...))",
       () => ag.mul([1, 2] as unknown as number, 2),
     ],
     [

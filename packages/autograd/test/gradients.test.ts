@@ -8,8 +8,7 @@ import * as ag from "@tapegrad/autograd";
 import { type PrimitiveName, primitives, type Tensor } from "@tapegrad/autograd";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-// The fused backward primitives (tanhGrad, sigmoidGrad) are internal: reached through the table's `apply`.
-import { apply } from "../src/ops/primitives.js";
+import { convDifferentiated, convPrimitiveCases } from "./conv-cases.js";
 import {
   broadcastPair,
   checkAgainstFiniteDifferences,
@@ -82,11 +81,11 @@ const primitiveCases: Record<PrimitiveName, GradCase | "not differentiable"> = {
   sign: "not differentiable",
   tanhGrad: {
     inputs: smallShape().chain((s) => fc.tuple(values(s), values(s, { min: -0.99, max: 0.99 }))),
-    f: (g, y) => apply("tanhGrad", [g!, y!], undefined),
+    f: (g, y) => ag.tanhGrad(g!, y!),
   },
   sigmoidGrad: {
     inputs: smallShape().chain((s) => fc.tuple(values(s), values(s, { min: 0.01, max: 0.99 }))),
-    f: (g, y) => apply("sigmoidGrad", [g!, y!], undefined),
+    f: (g, y) => ag.sigmoidGrad(g!, y!),
   },
   add: binaryCase(ag.add),
   sub: binaryCase(ag.sub),
@@ -197,6 +196,7 @@ const primitiveCases: Record<PrimitiveName, GradCase | "not differentiable"> = {
       .chain(([r, c1, c2]) => fc.tuple(values([r, c1]), values([r, c2]), values([r, 1]))),
     f: (a, b, c) => ag.concat([a!, b!, c!], 1),
   },
+  ...convPrimitiveCases,
 };
 
 /** Composite ops (built from primitives): checked the same way. */
@@ -249,6 +249,7 @@ const differentiated = (name: string, xs: Tensor[]): number[] => {
     where: 2,
     matmul: 2,
     addmm: 3,
+    ...convDifferentiated,
   };
   const n = configFrom[name] ?? xs.length;
   return [...Array(n).keys()];

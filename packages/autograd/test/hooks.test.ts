@@ -19,8 +19,8 @@ test("a hook can replace the gradient; on an intermediate, the replacement flows
   h.registerHook((g) => mul(g, 10));
   sum(h).backward();
   // d tanh = 1 − tanh², scaled by the hook
-  expect(x.grad!.data[0]!).toBeCloseTo(10 * (1 - Math.tanh(0.5) ** 2), 12);
-  expect(x.grad!.data[1]!).toBeCloseTo(10 * (1 - Math.tanh(-1) ** 2), 12);
+  expect(x.grad!.data[0]!).toBeAllClose(10 * (1 - Math.tanh(0.5) ** 2), { rtol: 0, atol: 5e-13 });
+  expect(x.grad!.data[1]!).toBeAllClose(10 * (1 - Math.tanh(-1) ** 2), { rtol: 0, atol: 5e-13 });
 });
 
 test("hooks run in order; removing one stops it", () => {

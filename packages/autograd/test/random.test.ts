@@ -372,8 +372,13 @@ describe("shapes and argument checks", () => {
     expect(Math.max(...x)).toBe(3);
   });
 
-  test.each([-1, 4294967296, 1.5, Number.NaN])("seed %d is refused", (seed) => {
-    const message = `RandomState: seed must be an integer in [0, 4294967295], got ${seed}`;
+  test.each([
+    [-1, "the number -1"],
+    [4294967296, "the number 4294967296"],
+    [1.5, "the number 1.5"],
+    [Number.NaN, "NaN"],
+  ])("seed %d is refused", (seed, shown) => {
+    const message = `RandomState: seed must be an integer in [0, 4294967295], got ${shown}`;
     expect(() => new RandomState(seed)).toThrow(message);
     expect(() => new RandomState(0).seed(seed)).toThrow(message);
   });
@@ -400,7 +405,7 @@ describe("shapes and argument checks", () => {
     );
     expect(() => rs.normal(0, -1)).toThrow("RandomState.normal: scale must be >= 0, got -1");
     expect(() => rs.permutation(-1)).toThrow(
-      "RandomState.permutation: n must be a non-negative integer, got -1",
+      "RandomState.permutation: n must be a non-negative integer, got the number -1",
     );
     expect(() => rs.permutation(tensor(3))).toThrow(
       "RandomState.permutation: need a tensor with at least 1 axis",

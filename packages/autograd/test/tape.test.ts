@@ -54,7 +54,7 @@ describe("backward", () => {
     y.backward();
     y.backward();
     const d = 1 - Math.tanh(0.5) ** 2;
-    expect(x.grad!.item()).toBeCloseTo(2 * d, 15);
+    expect(x.grad!.item()).toBeAllClose(2 * d, { rtol: 0, atol: 5e-16 });
   });
 
   test("only leaves keep .grad, unless retainGrad() was called", () => {
@@ -109,7 +109,7 @@ describe("backward", () => {
     for (let i = 0; i < 100_000; i++) y = mul(y, 1.00001);
     sum(y).backward();
     // d/dx (x·c^n) = c^n
-    expect(x.grad!.item()).toBeCloseTo(1.00001 ** 100_000, 8);
+    expect(x.grad!.item()).toBeAllClose(1.00001 ** 100_000, { rtol: 0, atol: 5e-9 });
   });
 
   test("createGraph makes .grad differentiable (second derivative of x³ is 6x)", () => {
@@ -120,8 +120,8 @@ describe("backward", () => {
     expect(Array.from(g.data)).toEqual([3 * 0.7 ** 2, 3 * 1.3 ** 2].map((v) => v));
     x.zeroGrad();
     sum(g).backward();
-    expect(x.grad!.data[0]).toBeCloseTo(6 * 0.7, 14);
-    expect(x.grad!.data[1]).toBeCloseTo(6 * -1.3, 14);
+    expect(x.grad!.data[0]).toBeAllClose(6 * 0.7, { rtol: 0, atol: 5e-15 });
+    expect(x.grad!.data[1]).toBeAllClose(6 * -1.3, { rtol: 0, atol: 5e-15 });
   });
 
   test("gradients reach inputs through broadcasting with the input's own shape", () => {

@@ -143,7 +143,7 @@ export function checkBackprop(
   const activation: Activation = checkActivation(fn, options.activation ?? "tanh");
   const tolerance = options.tolerance ?? 1e-7;
   const m = checkXY(fn, X, Y);
-  checkParams(fn, params, X.shape[0], Y.shape[0]);
+  checkCourseNetwork(params, X, Y);
   const nH = params.W1.shape[0]!;
   const nY = params.W2.shape[0]!;
 
@@ -232,7 +232,7 @@ export function checkBackprop(
         ok,
         diagnosis: ok
           ? null
-          : (diagnoseMismatch(got, want, { name, sizes: [m] }) ??
+          : (diagnoseMismatch(got, want, { name, sizes: [m], labels: ["manual", "tape"] }) ??
             `${name} differs from the tape by a relative ${rd.toPrecision(3)} (tolerance ${tolerance})`),
         expected: want,
         upstream: upstream[name],
@@ -245,6 +245,11 @@ export function checkBackprop(
       usesGInsteadOfGPrime(got, params.W2, dZ2Fed, cache.A1)
     ) {
       check.diagnosis = `dZ1 = W2ᵀdZ2 ⊙ g(Z1): it multiplies by the activation g(Z1) = A1 where its derivative g′(Z1) belongs (the notes' own typo) — ${EQUATION_TEXT.dZ1}`;
+    } else if (name === "dZ1" && !check.ok && got instanceof Tensor) {
+      const other = otherActivationMatching(got, params.W2, dZ2Fed, cache.Z1, activation);
+      if (other !== null) {
+        check.diagnosis = `dZ1 matches ${other}'s g′, but checkBackprop checked against ${activation}${options.activation === undefined ? " (the default)" : ""}: is the network's activation "${other}"? Pass { activation: "${other}" } to checkBackprop`;
+      }
     }
     equations[name] = check;
     if (!check.ok && firstMismatch === null) firstMismatch = name;
@@ -256,6 +261,44 @@ export function checkBackprop(
         ).toPrecision(3)})`
       : `${fn}: ${EQUATION_TEXT[firstMismatch]} is wrong: ${equations[firstMismatch].diagnosis}`;
   return { ok: firstMismatch === null, firstMismatch, equations, autograd, summary };
+}
+
+/**
+ * checkParams, with the way out when the parameters are another network's: checkBackprop knows only the
+ * course's two layers.
+ */
+function checkCourseNetwork(params: Params, X: Tensor, Y: Tensor): void {
+  const redirect =
+    "checkBackprop checks only W1, b1, W2, b2 of the course's two-layer network; for any other network (more layers, regularisation, another cost) use checkDerivation from @tapegrad/autograd";
+  const extra =
+    params !== null && typeof params === "object"
+      ? Object.keys(params).filter((k) => !(["W1", "b1", "W2", "b2"] as string[]).includes(k))
+      : [];
+  if (extra.length > 0)
+    throw new Error(`checkBackprop: the parameters have ${extra.join(", ")}: ${redirect}`);
+  try {
+    checkParams("checkBackprop", params, X.shape[0], Y.shape[0]);
+  } catch (e) {
+    throw new Error(`${(e as Error).message} — ${redirect}`);
+  }
+}
+
+/** Another activation whose g′ makes exactly the user's dZ1 from the fed dZ2, or null. */
+function otherActivationMatching(
+  dZ1: Tensor,
+  W2: Tensor,
+  dZ2: Tensor,
+  Z1: Tensor,
+  activation: Activation,
+): Activation | null {
+  if (dZ1.ndim !== Z1.ndim || dZ1.shape.some((d, i) => d !== Z1.shape[i])) return null;
+  for (const other of Object.keys(activations) as Activation[]) {
+    if (other === activation) continue;
+    const rule = activations[other];
+    const candidate = noGrad(() => mul(matmul(W2, dZ2, { transposeA: true }), rule.gPrime(Z1, rule.g(Z1))));
+    if (relativeDifference(dZ1, candidate) <= 1e-12) return other;
+  }
+  return null;
 }
 
 /** Whether a wrong dZ1 is exactly the course notes' typo, W2ᵀdZ2 ⊙ g(Z1) instead of W2ᵀdZ2 ⊙ g′(Z1). */

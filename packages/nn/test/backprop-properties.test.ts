@@ -321,7 +321,7 @@ describe("checkBackprop on the notes' own mistakes", () => {
   test("a dW1 missing its 1/m is reported at dW1 with a ×m diagnosis", () => {
     const check = checkBackprop(params, X, Y, handWritten("missing 1/m in dW1"));
     expect(check.firstMismatch).toBe("dW1");
-    expect(check.equations.dW1.diagnosis).toMatch(/5 × numeric: missing 1\/m \(m = 5\)/);
+    expect(check.equations.dW1.diagnosis).toMatch(/5 × tape: missing 1\/m \(m = 5\)/);
   });
 
   test("db summed over the wrong axis is reported with the shapes", () => {

@@ -32,17 +32,17 @@ type Case = [string, () => unknown, string[]];
 
 const autogradCases: Case[] = [
   ["tensor", () => tensor([[1, 2], [3]]), ["ragged", "[1]", "length 1", "length 2"]],
-  ["tensor", () => tensor([1, "2" as unknown as number]), ["[1]", "string 2"]],
+  ["tensor", () => tensor([1, "2" as unknown as number]), ["[1]", 'the string "2"']],
   ["tensor", () => tensor([1, null as unknown as number]), ["[1]", "null"]],
   ["tensor", () => tensor(new Float64Array(5), { shape: [2, 3] }), ["5 elements", "[2, 3]"]],
-  ["tensor", () => tensor({} as unknown as number), ["Object"]],
+  ["tensor", () => tensor({} as unknown as number), ["an object"]],
   ["tensor", () => tensor([[], [1]]), ["ragged", "length 1"]],
   ["zeros", () => zeros([2, -1]), ["[2, -1]"]],
-  ["full", () => ag.full([2], "x" as unknown as number), ["string x"]],
+  ["full", () => ag.full([2], "x" as unknown as number), ['the string "x"']],
   ["arange", () => ag.arange(0, Number.NaN), ["stop", "NaN"]],
   ["eye", () => ag.eye(-2), ["[-2, -2]"]],
   ["add", () => ag.add(m(2, 3), m(3, 2)), ["[2, 3]", "[3, 2]", "cannot be broadcast"]],
-  ["sub", () => ag.sub(m(2, 3), "1" as unknown as number), ["argument 2", "string 1"]],
+  ["sub", () => ag.sub(m(2, 3), "1" as unknown as number), ["argument 2", 'the string "1"']],
   [
     "tanhGrad",
     () => ag.tanhGrad(m(4, 400), m(4, 1)),
@@ -102,8 +102,62 @@ const autogradCases: Case[] = [
     ["input 0", "[1, 1]", "[2, 1]"],
   ],
   ["defineOp", () => ag.defineOp({ name: "", forward: (x) => x!, backward: (g) => [g] }), ["name"]],
-  ["gradcheck", () => ag.gradcheck((x: Tensor) => x, ["x" as unknown as Tensor]), ["argument 1", "string x"]],
+  [
+    "gradcheck",
+    () => ag.gradcheck((x: Tensor) => x, ["x" as unknown as Tensor]),
+    ["argument 1", 'the string "x"'],
+  ],
   ["numericGradient", () => ag.numericGradient((x: Tensor) => x, tensor([1, 2])), ["scalar", "[2]"]],
+  [
+    "checkDerivation",
+    () =>
+      ag.checkDerivation(
+        (p) => ag.sum(p.W!),
+        { W: m(1, 2) },
+        () => ({ dW: m(2, 1) }),
+      ),
+    ["dW has shape [2, 1]", "W has shape [1, 2]"],
+  ],
+  [
+    "checkDerivation",
+    () =>
+      ag.checkDerivation(
+        (p) => ag.sum(p.W!),
+        { W: m(1, 2) },
+        () => ({ dZ: m(1, 2) }),
+      ),
+    ['"dZ"', "names nothing", "dW"],
+  ],
+  [
+    "checkDerivation",
+    () =>
+      ag.checkDerivation(
+        (p) => p.W!,
+        { W: m(1, 2) },
+        () => ({}),
+      ),
+    ["scalar", "[1, 2]"],
+  ],
+  [
+    "checkDerivation",
+    () =>
+      ag.checkDerivation(
+        (p, name) => ag.sum(name("Z", name("Z", ag.neg(p.W!)))),
+        { W: m(1, 2) },
+        () => ({}),
+      ),
+    ['"Z"', "used twice"],
+  ],
+  [
+    "checkDerivation",
+    () =>
+      ag.checkDerivation(
+        (p: ag.DerivationInputs) => ag.sum(p.W!),
+        [m(1, 2)] as unknown as ag.DerivationInputs,
+        () => ({}),
+      ),
+    ["inputs", "an array"],
+  ],
   ["relativeDifference", () => ag.relativeDifference(zeros([2]), zeros([3])), ["[2]", "[3]"]],
   ["RandomState", () => new RandomState(-1), ["seed", "-1"]],
   ["RandomState.randn", () => new RandomState(1).randn(2, -1), ["[2, -1]"]],

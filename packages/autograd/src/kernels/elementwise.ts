@@ -15,6 +15,7 @@
  * (whole-array copies; chunked, in one interleaved A/B run at 2²⁰: tanh 11.4 → 6.6, exp 8.0 → 5.6).
  */
 import { ELEMENTWISE_WASM } from "./elementwise-wasm.generated.js";
+import { decodeBase64 } from "./runtime.js";
 import { type WasmMemory, wasmApi } from "./wasm-api.js";
 
 /** The ops with a wasm kernel. */
@@ -65,11 +66,17 @@ const MAX_VIEWS = 64;
 /** undefined: not tried yet; null: no usable wasm SIMD here. */
 let wasmState: WasmState | null | undefined;
 
+/** Why the wasm kernels are not in use; empty when they are. */
+let reason = "";
+
 function loadWasm(): WasmState | null {
   const wa = wasmApi;
-  if (wa === undefined) return null;
+  if (wa === undefined) {
+    reason = "elementwise wasm: WebAssembly is not available in this engine";
+    return null;
+  }
   try {
-    const bytes = new Uint8Array(Buffer.from(ELEMENTWISE_WASM.base64, "base64"));
+    const bytes = decodeBase64(ELEMENTWISE_WASM.base64);
     const { exports } = new wa.Instance(new wa.Module(bytes), {});
     return {
       memory: exports.mem as WasmMemory,
@@ -81,8 +88,9 @@ function loadWasm(): WasmState | null {
       },
       views: new Map(),
     };
-  } catch {
-    // no SIMD (or no wasm at all): the JS loops serve every length
+  } catch (e) {
+    // no SIMD: the JS loops serve every length
+    reason = `elementwise wasm SIMD: the kernels failed to load: ${e instanceof Error ? e.message : String(e)}`;
     return null;
   }
 }
@@ -145,7 +153,7 @@ export function elementwiseWasm(op: ElementwiseOp, a: Float64Array, out: Float64
   return true;
 }
 
-/** Whether the wasm kernels compiled here (loads the module if that has not happened yet). */
-export function elementwiseInfo(): { simd: boolean } {
-  return { simd: getWasm() !== null };
+/** Whether the wasm kernels compiled here, and why not (loads the module if that has not happened yet). */
+export function elementwiseInfo(): { simd: boolean; reason: string } {
+  return { simd: getWasm() !== null, reason };
 }

@@ -2,11 +2,22 @@
  * @file The elementwise binary kernels (contiguous, tensor-and-scalar, matrix-and-column, general strided)
  * against a naive reference that broadcasts index by index, bit for bit, NaN and signed zeros included.
  */
-import { add, div, maximum, minimum, mul, pow, sub, Tensor, type TensorLike } from "@tapegrad/autograd";
+import {
+  add,
+  broadcastShapes,
+  div,
+  maximum,
+  minimum,
+  mul,
+  pow,
+  shapeSize,
+  sub,
+  Tensor,
+  type TensorLike,
+} from "@tapegrad/autograd";
 import { arbBroadcastableShapes } from "@tapegrad/autograd/testing";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { broadcastShapes, shapeSize } from "../../src/shape.js";
 
 const ops: Record<string, [(x: TensorLike, y: TensorLike) => Tensor, (p: number, q: number) => number]> = {
   add: [add, (p, q) => p + q],
