@@ -93,7 +93,7 @@ export const CNN: ModelSpec = {
     ),
   input: (X) => reshape(X, [X.shape[0]!, 1, 28, 28]),
   epochs: 15,
-  lr: 2e-3,
+  lr: 4e-3,
   maxShift: 2,
 };
 
