@@ -3,10 +3,11 @@
  * sigmoid output, binary cross-entropy, X as (nX, m)) at three sizes, for tapegrad's two gradient paths
  * (the tape, and the six hand-written equations) against TensorFlow.js (cpu and wasm backends) and jax-js
  * (jit, wasm device), all measured interleaved in one run; a LeNet-5-like training step (batch 64,
- * 28×28) against both tfjs backends; plus matmul GFLOP/s for the three transpose layouts. Checks correctness before timing, prints a table and writes bench-results.json.
+ * 28×28) against both tfjs backends (src/bench/lenet.ts); plus matmul GFLOP/s for the three transpose
+ * layouts. Checks correctness before timing, prints the tables and writes bench-results.json.
  *
- * Usage: `tsx src/bench.ts [--quick]` (or `BENCH_QUICK=1`): --quick measures only S and
- * M, LeNet, with one or two samples and a 256 matmul, in seconds.
+ * Usage: `tsx src/bench.ts [--quick]` (or `BENCH_QUICK=1`): --quick measures only S, M and LeNet with
+ * one or two samples and a 256 matmul, in seconds.
  */
 import { writeFileSync } from "node:fs";
 import { arch, availableParallelism, cpus, platform, release, totalmem } from "node:os";
