@@ -14,7 +14,7 @@
 
 import { relativeDifferenceOf } from "./diagnose.js";
 import { type DerivationContext, diagnoseDerivation } from "./diagnose-derivation.js";
-import { formatNumber } from "./format-number.js";
+import { formatNumber, formatTable } from "./format.js";
 import { enableGrad, noGrad } from "./grad-mode.js";
 import { add, div, mul, ones, sum, zeros } from "./ops/index.js";
 import { formatShape, shapesEqual } from "./shape.js";
@@ -440,11 +440,5 @@ function formatDerivationReport(
     e.from.join(", ") || "—",
     e.ok ? "" : (e.diagnosis ?? `differs by a relative ${formatNumber(e.relativeDifference)}`),
   ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!)))
-      .join("  ")
-      .trimEnd();
-  return [title, line(header), ...rows.map(line)].join("\n");
+  return [title, ...formatTable(header, rows)].join("\n");
 }

@@ -8,7 +8,7 @@
 
 import { diagnoseMismatch, relativeDifferenceOf } from "./diagnose.js";
 import type { ResidualContext } from "./diagnose-residual.js";
-import { formatNumber } from "./format-number.js";
+import { formatNumber } from "./format.js";
 import type { Tensor } from "./tensor.js";
 
 /** What `checkDerivation` knows about one returned gradient. */

@@ -6,7 +6,7 @@
  * softmax − onehot(y)), and r equal to a softmax over one axis minus one over the other (a softmax or
  * logsumexp over the wrong axis). Used by `diagnoseMismatch` and `checkDerivation`.
  */
-import { formatNumber } from "./format-number.js";
+import { formatNumber } from "./format.js";
 import { stridesOf } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 

@@ -4,7 +4,7 @@
  * or non-finite gradient. Used by `gradcheck`, exported for hand-written backprop checks.
  */
 import { diagnoseResidual, type ResidualContext } from "./diagnose-residual.js";
-import { formatNumber } from "./format-number.js";
+import { formatNumber } from "./format.js";
 import { formatShape, type Shape, stridesOf } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 

@@ -11,7 +11,7 @@ import {
   unravelIndex,
   worstIndex,
 } from "./diagnose.js";
-import { formatNumber } from "./format-number.js";
+import { formatNumber, formatTable } from "./format.js";
 import { enableGrad, noGrad } from "./grad-mode.js";
 import { toTensor } from "./ops/index.js";
 import { formatShape } from "./shape.js";
@@ -332,18 +332,13 @@ function formatReport(
     formatNumber(r.worst.numeric),
     r.diagnosis ?? (r.ok ? "" : "—"),
   ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!)))
-      .join("  ")
-      .trimEnd();
+  const table = formatTable(header, rows);
   const tol = `rtol ${rtol.toExponential()}, atol ${atol.toExponential()}`;
   const failed = reports.filter((r) => !r.ok).length;
   const title = ok
     ? `gradcheck: passed (${reports.length} input${reports.length === 1 ? "" : "s"}; ${tol})`
     : `gradcheck: FAILED for ${failed} of ${reports.length} input${reports.length === 1 ? "" : "s"} (${tol})`;
-  return [title, line(header), ...rows.map(line)].join("\n");
+  return [title, ...table].join("\n");
 }
 
 /**

@@ -136,8 +136,23 @@ export class Tensor {
       const sep = axis === rank - 1 ? ", " : axis === rank - 2 ? `,\n${indent} ` : `,\n\n${indent} `;
       return `[${parts.join(sep)}]`;
     };
-    const body = build(0, 0, this.data.length, "       ");
-    return `tensor(${body}${this._requiresGrad ? ", requiresGrad=true" : ""})`;
+    // an empty tensor's brackets hide its shape, so print it (PyTorch: `tensor([], size=(0, 3))`)
+    const body =
+      this.data.length === 0
+        ? `[], shape=${formatShape(this.shape)}`
+        : build(0, 0, this.data.length, "       ");
+    const grad =
+      this._node !== null
+        ? `, gradFn=<${this._node.rule.name}>`
+        : this._requiresGrad
+          ? ", requiresGrad=true"
+          : "";
+    return `tensor(${body}${grad})`;
+  }
+
+  /** What `console.log(t)` and Node's `util.inspect` print: `toString()`, not the internal fields. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
 
   /**

@@ -1,5 +1,6 @@
 /** Values and gradients against closed forms derived by hand (not the code's own output pasted back). */
 
+import { inspect } from "node:util";
 import * as ag from "@tapegrad/autograd";
 import { type Tensor, tensor } from "@tapegrad/autograd";
 import { describe, expect, test } from "vitest";
@@ -321,6 +322,20 @@ describe("creation and printing", () => {
       ]).toString(),
     ).toBe("tensor([[1., 2.5],\n        [3., 4.]])");
     expect(tensor(2, { requiresGrad: true }).toString()).toBe("tensor(2., requiresGrad=true)");
+    // a computed tensor names the op that made it, as PyTorch's grad_fn
+    expect(ag.tanh(tensor([0], { requiresGrad: true })).toString()).toBe("tensor([0.], gradFn=<tanh>)");
+    // an empty tensor shows its shape
+    expect(ag.zeros([0, 3]).toString()).toBe("tensor([], shape=[0, 3])");
+    expect(tensor([]).toString()).toBe("tensor([], shape=[0])");
+  });
+
+  test("prints as toString() under console.log (util.inspect), not its internal fields", () => {
+    const t = tensor([[1, 2.5]]);
+    expect(inspect(t)).toBe("tensor([[1., 2.5]])");
+    expect(inspect({ weight: t })).toBe("{ weight: tensor([[1., 2.5]]) }");
+  });
+
+  test("elides long axes as numpy does", () => {
     expect(ag.arange(10).toString()).toBe("tensor([0., 1., 2., ..., 7., 8., 9.])");
     expect(ag.arange(8).reshape([2, 2, 2]).toString()).toBe(
       "tensor([[[0., 1.],\n         [2., 3.]],\n\n        [[4., 5.],\n         [6., 7.]]])",

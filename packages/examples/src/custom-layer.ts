@@ -31,13 +31,13 @@ import {
   costTensor,
   initializeParameters,
   Linear,
+  loadPlanarDataset,
   Module,
   Sequential,
   SGD,
 } from "@tapegrad/nn";
 import { courseAccuracy } from "./accuracy.js";
 import { hasFlag, isMain, type Log } from "./main.js";
-import { loadPlanarDataset } from "./planar-dataset.js";
 
 // ---------------------------------------------------------------- (1) swish as a custom op
 

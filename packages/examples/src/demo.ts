@@ -14,6 +14,7 @@ import {
   EQUATION_TEXT,
   EQUATIONS,
   initializeParameters,
+  loadPlanarDataset,
   nnModel,
   type Params,
   predict,
@@ -23,7 +24,6 @@ import { courseAccuracy } from "./accuracy.js";
 import { runSweep } from "./hidden-size-sweep.js";
 import { predictLogistic, trainLogisticRegression } from "./logistic-regression.js";
 import { hasFlag, isMain, type Log } from "./main.js";
-import { loadPlanarDataset } from "./planar-dataset.js";
 import { createProgressGroup, type Progress } from "./progress.js";
 
 /** The course's published figures this demo prints beside ours. */
@@ -152,7 +152,8 @@ export async function run(options: DemoOptions = {}): Promise<DemoResult> {
   log(`  ${check.summary}`);
   log("");
 
-  // 4. The course's network
+  // 4. The course's network (after a turn of the event loop: nothing else is held up by steps 2–4)
+  await new Promise((resolve) => setTimeout(resolve, 0));
   log(`Training n_h = 4, learning rate 1.2, ${iterations} iterations (the six equations):`);
   const mainBar = progress.add("n_h = 4", iterations);
   const { parameters, costs } = nnModel(X, Y, 4, {

@@ -34,11 +34,11 @@ import {
   costTensor,
   type Grads,
   initializeParameters,
+  loadPlanarDataset,
   type Params,
   updateParameters,
 } from "@tapegrad/nn";
 import { isMain, type Log } from "./main.js";
-import { loadPlanarDataset } from "./planar-dataset.js";
 
 /** The course's threshold for "the gradient is correct" with ε = 1e-7. */
 export const THRESHOLD = 2e-7;

@@ -4,6 +4,9 @@
  * (demo, gradient-check, custom-layer, mnist-binary, mnist, plot-gallery) each export `run(options)`.
  * @packageDocumentation
  */
+
+// The planar data set lives in @tapegrad/nn (the playground page uses it too); re-exported for the examples.
+export { linspace, loadPlanarDataset, type PlanarDataset } from "@tapegrad/nn";
 export { courseAccuracy } from "./accuracy.js";
 export {
   type LogisticModel,
@@ -12,5 +15,4 @@ export {
   trainLogisticRegression,
 } from "./logistic-regression.js";
 export { hasFlag, isMain, type Log } from "./main.js";
-export { linspace, loadPlanarDataset, type PlanarDataset } from "./planar-dataset.js";
 export { createProgressGroup, type Progress, type ProgressGroup, type ProgressOptions } from "./progress.js";

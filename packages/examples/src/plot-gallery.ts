@@ -28,13 +28,13 @@ import {
   crossEntropyLoss,
   initializeParameters,
   Linear,
+  loadPlanarDataset,
   type ManualBackward,
   Sequential,
   Tanh,
 } from "@tapegrad/nn";
 import { decisionRegionsSvg, graphSvg, heatmapSvg, lineChartSvg } from "@tapegrad/plot";
 import { hasFlag, isMain, type Log } from "./main.js";
-import { loadPlanarDataset } from "./planar-dataset.js";
 
 /** Options of `run`. */
 export interface GalleryOptions {

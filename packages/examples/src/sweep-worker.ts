@@ -3,8 +3,8 @@
  * every }`, trains that network on the planar data set, posts progress and then the result.
  */
 import { parentPort } from "node:worker_threads";
+import { loadPlanarDataset } from "@tapegrad/nn";
 import { trainHiddenSize, type WorkerMessage } from "./hidden-size-sweep.js";
-import { loadPlanarDataset } from "./planar-dataset.js";
 
 const port = parentPort;
 if (port === null) throw new Error("sweep-worker: must run as a worker thread (see hidden-size-sweep.ts)");

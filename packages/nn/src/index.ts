@@ -1,7 +1,7 @@
 /**
  * @file @tapegrad/nn: the course's two-layer network (column layout, manual and tape backprop, and a
- * checker that names the wrong equation), plus PyTorch-style modules, layers, losses, initialisers and
- * optimizers (batch-first).
+ * checker that names the wrong equation) with its planar "flower" data set, plus PyTorch-style modules,
+ * layers, losses, initialisers and optimizers (batch-first).
  * @packageDocumentation
  */
 
@@ -86,6 +86,8 @@ export { Module } from "./module.js";
 export { decodeNpy, encodeNpy } from "./npy.js";
 export { Adam, type AdamOptions, type AdamState, Optimizer, SGD, type SGDOptions } from "./optim.js";
 export type { Hyperparameter, OptimizerStateDict, ParamState } from "./optim-state.js";
+export { linspace, loadPlanarDataset, type PlanarDataset } from "./planar-dataset.js";
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from "./safetensors.js";
 export { CosineAnnealingLR, LRScheduler, type SchedulerStateDict, StepLR } from "./schedulers.js";
+export { forwardEquations, gradientDescentStep, sixEquations } from "./six-equations.js";
 export { TwoLayerNet } from "./two-layer-net.js";

@@ -5,8 +5,7 @@
  * so that all of them start one run from the same data and the same initial parameters.
  */
 import { RandomState } from "@tapegrad/autograd";
-import { initializeParameters } from "@tapegrad/nn";
-import { loadPlanarDataset } from "../planar-dataset.js";
+import { initializeParameters, loadPlanarDataset } from "@tapegrad/nn";
 
 /** One benchmark size: the layer sizes nX-nH-nY and the batch m (one full-batch step per timing). */
 export interface SizeSpec {

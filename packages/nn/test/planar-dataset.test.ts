@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
+import { linspace, loadPlanarDataset } from "@tapegrad/nn";
 import { describe, expect, it } from "vitest";
-import { linspace, loadPlanarDataset } from "../src/index.js";
 
 // numpy's X and Y (Debian's numpy 1.24 on x86-64 with AVX-512), made by fixtures/make-planar-fixture.py
 const numpy = JSON.parse(readFileSync(new URL("fixtures/planar-dataset.json", import.meta.url), "utf8")) as {
