@@ -73,6 +73,7 @@ export {
   onesLike,
   pow,
   relu,
+  reluGrad,
   reshape,
   scatterAdd,
   sigmoid,
