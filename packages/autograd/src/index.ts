@@ -75,6 +75,7 @@ export {
   onesLike,
   pow,
   relu,
+  reluGrad,
   reshape,
   scatterAdd,
   sigmoid,

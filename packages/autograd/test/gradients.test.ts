@@ -83,6 +83,10 @@ const primitiveCases: Record<PrimitiveName, GradCase | "not differentiable"> = {
     inputs: smallShape().chain((s) => fc.tuple(values(s), values(s, { min: -0.99, max: 0.99 }))),
     f: (g, y) => ag.tanhGrad(g!, y!),
   },
+  reluGrad: {
+    inputs: smallShape().chain((s) => fc.tuple(values(s), values(s, { kinks: [0] }))),
+    f: (g, x) => ag.reluGrad(g!, x!),
+  },
   sigmoidGrad: {
     inputs: smallShape().chain((s) => fc.tuple(values(s), values(s, { min: 0.01, max: 0.99 }))),
     f: (g, y) => ag.sigmoidGrad(g!, y!),

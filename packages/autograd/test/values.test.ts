@@ -342,3 +342,19 @@ describe("creation and printing", () => {
     );
   });
 });
+
+describe("fused activation backwards", () => {
+  test("reluGrad(g, x) is mul(g, greater(x, 0)) bit for bit (0 at the kink and at NaN in x)", () => {
+    const x = tensor([-2, -0, 0, 1e-300, 3, Number.NaN]);
+    const g = tensor([1.5, 2.5, -3, 4, -0.25, 7]);
+    expect(Array.from(ag.reluGrad(g, x).data)).toEqual([0, 0, -0, 4, -0.25, 0]);
+    expect(Array.from(ag.reluGrad(g, x).data)).toEqual(Array.from(ag.mul(g, ag.greater(x, 0)).data));
+    // relu's own gradient goes through it
+    const leaf = tensor([-1, 2], { requiresGrad: true });
+    ag.sum(ag.mul(ag.relu(leaf), tensor([5, 7]))).backward();
+    expect(Array.from(leaf.grad!.data)).toEqual([0, 7]);
+    expect(() => ag.reluGrad(tensor([1, 2]), tensor([1]))).toThrow(
+      "reluGrad: g has shape [2] but x has shape [1]; expected the same shape",
+    );
+  });
+});

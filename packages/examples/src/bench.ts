@@ -2,11 +2,12 @@
  * @file `pnpm bench`: ms per full-batch training step of the course's two-layer network (tanh hidden,
  * sigmoid output, binary cross-entropy, X as (nX, m)) at three sizes, for tapegrad's two gradient paths
  * (the tape, and the six hand-written equations) against TensorFlow.js (cpu and wasm backends) and jax-js
- * (jit, wasm device), all measured interleaved in one run; plus matmul GFLOP/s for the three transpose
- * layouts. Checks correctness before timing, prints a table and writes bench-results.json.
+ * (jit, wasm device), all measured interleaved in one run; a LeNet-5-like training step (batch 64,
+ * 28×28) against both tfjs backends (src/bench/lenet.ts); plus matmul GFLOP/s for the three transpose
+ * layouts. Checks correctness before timing, prints the tables and writes bench-results.json.
  *
- * Usage: `tsx src/bench.ts [--quick]` (or `BENCH_QUICK=1`): --quick measures only S and
- * M with one or two samples and a 256 matmul, in seconds.
+ * Usage: `tsx src/bench.ts [--quick]` (or `BENCH_QUICK=1`): --quick measures only S, M and LeNet with
+ * one or two samples and a 256 matmul, in seconds.
  */
 import { writeFileSync } from "node:fs";
 import { arch, availableParallelism, cpus, platform, release, totalmem } from "node:os";
@@ -18,6 +19,8 @@ import {
   type MatmulVariant,
 } from "./bench/implementation.js";
 import { initJax, jaxImplementation, jaxMatmul } from "./bench/jax.js";
+import { formatLenetReport, type LenetResult, runLenet, tapegradLenet } from "./bench/lenet.js";
+import { tfjsLenet } from "./bench/lenet-tfjs.js";
 import { describeSize, makeProblem, type Problem, SIZES, type SizeSpec } from "./bench/problem.js";
 import { formatMs, formatReport } from "./bench/report.js";
 import {
@@ -105,6 +108,8 @@ export interface BenchResult {
     gflops: Record<string, Partial<Record<MatmulVariant, number>>>;
     measurements: Record<string, Partial<Record<MatmulVariant, Measurement>>>;
   };
+  /** The LeNet-5-like step: checks, ms per step, ratios. */
+  lenet: LenetResult;
   durationMs: number;
 }
 
@@ -453,6 +458,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     problemOf,
     out,
   );
+  const tfStatus = (id: string): string => peers.steps.find((c) => c.impl.id === id)?.status ?? "not loaded";
+  const lenet = await runLenet(
+    [
+      { impl: tapegradLenet, status: "ok" },
+      { impl: tfjsLenet("wasm"), status: tfStatus("tfjs-wasm") },
+      { impl: tfjsLenet("cpu"), status: tfStatus("tfjs-cpu") },
+    ],
+    quick ? QUICK : FULL_STEPS,
+    say,
+    out.status,
+  );
   const n = quick ? 256 : 1024;
   const matmul = await measureMatmul(
     peers.matmul.filter((c) => c.status === "ok").map((c) => c.impl),
@@ -481,10 +497,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       implementations: peers.matmul.map(({ impl, status }) => ({ id: impl.id, dtype: impl.dtype, status })),
       ...matmul,
     },
+    lenet,
     durationMs: performance.now() - started,
   };
   say("");
-  for (const line of formatReport(result)) say(line);
+  for (const line of [...formatReport(result), "", ...formatLenetReport(lenet)]) say(line);
   say("");
   say(
     `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}; took ${(result.durationMs / 1000).toFixed(0)} s`,

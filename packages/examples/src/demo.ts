@@ -152,7 +152,8 @@ export async function run(options: DemoOptions = {}): Promise<DemoResult> {
   log(`  ${check.summary}`);
   log("");
 
-  // 4. The course's network
+  // 4. The course's network (after a turn of the event loop: nothing else is held up by steps 2–4)
+  await new Promise((resolve) => setTimeout(resolve, 0));
   log(`Training n_h = 4, learning rate 1.2, ${iterations} iterations (the six equations):`);
   const mainBar = progress.add("n_h = 4", iterations);
   const { parameters, costs } = nnModel(X, Y, 4, {

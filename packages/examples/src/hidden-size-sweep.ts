@@ -75,6 +75,9 @@ export async function runSweep(
   const every = Math.max(1, Math.floor(numIterations / 100));
   if (options.workers <= 0) {
     for (const nH of sizes) {
+      // let the event loop turn between networks: the caller's work goes first, and a test runner's
+      // messages are not held up for the whole sweep
+      await new Promise((resolve) => setTimeout(resolve, 0));
       onStart?.(nH);
       const r = trainHiddenSize(X, Y, nH, numIterations, (i, cost) => {
         if ((i + 1) % every === 0) onProgress?.(nH, i, cost);

@@ -1,7 +1,7 @@
 /**
  * @file @tapegrad/examples: the course's planar data set, accuracy as the course computes it and the
  * progress reporter the runnable examples share. The examples themselves
- * (demo, gradient-check, custom-layer, mnist-binary, plot-gallery) each export `run(options)`.
+ * (demo, gradient-check, custom-layer, mnist-binary, mnist, plot-gallery) each export `run(options)`.
  * @packageDocumentation
  */
 

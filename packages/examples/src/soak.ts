@@ -110,6 +110,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const result = runSoak({
     steps,
     every,
+    warmup: flag("warmup") ?? 1000,
     onSample: (s) =>
       console.log(
         `  step ${String(s.step).padStart(6)}  heap ${mb(s.heapUsed)}  tensor data ${mb(s.arrayBuffers)}  loss ${s.loss.toFixed(6)}`,

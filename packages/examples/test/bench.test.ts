@@ -4,9 +4,18 @@ import { join } from "node:path";
 import { mul } from "@tapegrad/autograd";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MATMUL_VARIANTS } from "../src/bench/implementation.js";
+import {
+  LENET_CHECK_STEPS,
+  LENET_FLOAT32_TOLERANCE,
+  lenetCheck,
+  makeLenetProblem,
+  tapegradLenet,
+} from "../src/bench/lenet.js";
+import { tfjsLenet } from "../src/bench/lenet-tfjs.js";
 import { makeProblem, SIZES } from "../src/bench/problem.js";
 import { formatRatio } from "../src/bench/report.js";
 import { comparePaths, sixEquationGrads } from "../src/bench/tapegrad.js";
+import { initTfjs } from "../src/bench/tfjs.js";
 import { measureInterleaved, median, type TimingPlan } from "../src/bench/timing.js";
 import { type BenchResult, PATH_TOLERANCE, runBench } from "../src/bench.js";
 
@@ -20,7 +29,7 @@ describe("runBench({ quick: true })", () => {
   beforeAll(async () => {
     outFile = join(mkdtempSync(join(tmpdir(), "tapegrad-bench-")), "bench-results.json");
     result = await runBench({ quick: true, outFile, bar: false, log: (l) => lines.push(l) });
-  }, 180_000);
+  }, 600_000);
 
   it("records the machine", () => {
     expect(result.quick).toBe(true);
@@ -111,6 +120,36 @@ describe("runBench({ quick: true })", () => {
     expect(result.matmul.implementations[0]!.status).toBe("ok");
   });
 
+  it("checks, then times the LeNet step of tapegrad and both tfjs backends; ratios from the medians", () => {
+    const l = result.lenet;
+    expect(l.implementations.map((i) => [i.id, i.dtype, i.status])).toEqual([
+      ["tapegrad", "float64", "ok"],
+      ["tfjs-wasm", "float32", "ok"],
+      ["tfjs-cpu", "float32", "ok"],
+    ]);
+    for (const i of l.implementations) {
+      const check = l.checks[i.id]!;
+      expect(check.ok, i.id).toBe(true);
+      expect(check.lossAfter).toBeLessThan(check.lossBefore);
+      expect(check.relativeToReference).toBeLessThan(LENET_FLOAT32_TOLERANCE);
+      expect(positiveFinite(l.ms[i.id]), i.id).toBe(true);
+      expect(l.measurements[i.id]!.medianMs).toBe(median(l.measurements[i.id]!.samplesMs));
+    }
+    expect(l.ratios.map((r) => r.peer)).toEqual(["tfjs-wasm", "tfjs-cpu"]);
+    for (const r of l.ratios)
+      expect(r.ratio).toBeAllClose(l.ms[r.peer]! / l.ms.tapegrad!, { rtol: 0, atol: 5e-13 });
+    expect(lines.filter((x) => x.startsWith("check: LeNet ") && x.endsWith("✓"))).toHaveLength(3);
+    const table = lines.indexOf(
+      "LeNet-5-like training step, batch 64, 28×28 (ms per step, median; ratio = peer ms / tapegrad ms)",
+    );
+    expect(table).toBeGreaterThan(0);
+    expect(lines[table + 1]).toMatch(/^implementation\s+dtype\s+ms\/step\s+tapegrad is$/);
+    expect(lines[table + 2]).toMatch(/^tapegrad\s+float64\s+[\d.]+$/);
+    expect(lines[table + 3]).toMatch(
+      /^tfjs-wasm\s+float32\s+[\d.]+\s+[\d.]+× (faster|slower)$|^tfjs-wasm\s+float32\s+[\d.]+\s+same$/,
+    );
+  });
+
   it("prints the tables and writes the same numbers to the JSON file", () => {
     expect(lines.some((l) => l.startsWith("ms per full-batch training step"))).toBe(true);
     expect(lines.some((l) => l.startsWith("S 2-4-1 m=400"))).toBe(true);
@@ -134,6 +173,21 @@ describe("bench helpers", () => {
     // ‖2g − g‖ / (‖2g‖ + ‖g‖) = 1/3
     expect(wrong.relativeDifference.dW1).toBeAllClose(1 / 3, { rtol: 0, atol: 5e-11 });
     expect(wrong.relativeDifference.dW2).toBeLessThan(PATH_TOLERANCE);
+  });
+
+  it("the LeNet check catches a tfjs network that flattens its maps in NHWC order (a planted bug)", async () => {
+    await initTfjs();
+    const problem = makeLenetProblem();
+    const reference = tapegradLenet.createRunner(problem);
+    for (let i = 0; i < LENET_CHECK_STEPS; i++) reference.step();
+    const referenceAfter = reference.cost() as number;
+    const good = await lenetCheck(tfjsLenet("wasm"), problem, referenceAfter);
+    expect(good.ok).toBe(true);
+    const bad = await lenetCheck(tfjsLenet("wasm", { nchwFlatten: false }), problem, referenceAfter);
+    // the first linear layer sees the features permuted: the loss still falls, but off tapegrad's
+    expect(bad.lossAfter).toBeLessThan(bad.lossBefore);
+    expect(bad.relativeToReference).toBeGreaterThan(10 * LENET_FLOAT32_TOLERANCE);
+    expect(bad.ok).toBe(false);
   });
 
   it("median of odd and even counts", () => {

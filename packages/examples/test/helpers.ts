@@ -13,7 +13,7 @@ export function runTsx(file: string, args: readonly string[], cwd = EXAMPLES_DIR
     cwd,
     encoding: "utf8",
     env: { ...process.env, INIT_CWD: cwd, FORCE_COLOR: "0" },
-    timeout: 120_000,
+    timeout: 300_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

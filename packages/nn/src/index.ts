@@ -62,6 +62,13 @@ export {
   uniform,
   xavierUniform,
 } from "./init.js";
+export {
+  AvgPool2d,
+  Conv2d,
+  type Conv2dLayerOptions,
+  MaxPool2d,
+  type Pool2dLayerOptions,
+} from "./layers/conv.js";
 export { Dropout } from "./layers/dropout.js";
 export { Embedding } from "./layers/embedding.js";
 export { Flatten } from "./layers/flatten.js";

@@ -91,6 +91,14 @@ export function tanhGradKernel(g: Float64Array, y: Float64Array, out: Float64Arr
   for (let i = 0; i < out.length; i++) out[i] = g[i]! * (1 - y[i]! * y[i]!);
 }
 
+/**
+ * relu's backward: out = g·[x > 0] in one pass, rounded exactly as the unfused `mul(g, greater(x, 0))` (so
+ * −g·0 is −0, and a NaN or infinite g stays NaN under the mask, as in a product); NaN in x masks like 0.
+ */
+export function reluGradKernel(g: Float64Array, x: Float64Array, out: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = g[i]! * (x[i]! > 0 ? 1 : 0);
+}
+
 /** sigmoid's backward from its output: out = g·(y·(1 − y)) in one pass (PyTorch's `sigmoid_backward`). */
 export function sigmoidGradKernel(g: Float64Array, y: Float64Array, out: Float64Array): void {
   for (let i = 0; i < out.length; i++) out[i] = g[i]! * (y[i]! * (1 - y[i]!));

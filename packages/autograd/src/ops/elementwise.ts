@@ -73,12 +73,16 @@ export const minimum = (x: TensorLike, y: TensorLike): Tensor => binaryOp("minim
 export const sigmoidCrossEntropy = (logits: TensorLike, labels: TensorLike): Tensor =>
   binaryOp("sigmoidCrossEntropy", logits, labels);
 
-function activationGradOp(name: "tanhGrad" | "sigmoidGrad", g: TensorLike, y: TensorLike): Tensor {
+function activationGradOp(
+  name: "tanhGrad" | "sigmoidGrad" | "reluGrad",
+  g: TensorLike,
+  y: TensorLike,
+): Tensor {
   const gt = toTensor(g, name, 1);
   const yt = toTensor(y, name, 2);
   if (!shapesEqual(gt.shape, yt.shape)) {
     throw new Error(
-      `${name}: g has shape ${formatShape(gt.shape)} but y has shape ${formatShape(yt.shape)}; expected the same shape (g is the gradient of the activation's output y)`,
+      `${name}: g has shape ${formatShape(gt.shape)} but ${name === "reluGrad" ? "x" : "y"} has shape ${formatShape(yt.shape)}; expected the same shape (g is the gradient of the activation's output)`,
     );
   }
   return inner[name](gt, yt);
@@ -92,6 +96,15 @@ function activationGradOp(name: "tanhGrad" | "sigmoidGrad", g: TensorLike, y: Te
  * @throws Error naming both shapes if they differ.
  */
 export const tanhGrad = (g: TensorLike, y: TensorLike): Tensor => activationGradOp("tanhGrad", g, y);
+
+/**
+ * relu's backward, fused: g·[x > 0] in one pass, rounded exactly as `mul(g, greater(x, 0))` (PyTorch's
+ * `threshold_backward`). For backprop written by hand: dZ = reluGrad(dA, Z) where A = relu(Z).
+ * Differentiable in g (its gradient in x is 0 away from the kink).
+ * @param g the gradient with respect to relu(x). @param x the input of relu, the same shape as g.
+ * @throws Error naming both shapes if they differ.
+ */
+export const reluGrad = (g: TensorLike, x: TensorLike): Tensor => activationGradOp("reluGrad", g, x);
 
 /**
  * sigmoid's backward from its output, fused: g·(y·(1 − y)) in one pass, rounded exactly as

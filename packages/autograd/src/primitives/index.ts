@@ -53,6 +53,7 @@ export const inner = {
   clip: (x: T, lo: number, hi: number): T => apply(primitives.clip, [x], { lo, hi }),
   tanhGrad: (g: T, y: T): T => apply(primitives.tanhGrad, [g, y], undefined),
   sigmoidGrad: (g: T, y: T): T => apply(primitives.sigmoidGrad, [g, y], undefined),
+  reluGrad: (g: T, x: T): T => apply(primitives.reluGrad, [g, x], undefined),
   add: (x: N, y: N): T => apply(primitives.add, [lift(x), lift(y)], undefined),
   sub: (x: N, y: N): T => apply(primitives.sub, [lift(x), lift(y)], undefined),
   mul: (x: N, y: N): T => apply(primitives.mul, [lift(x), lift(y)], undefined),

@@ -9,6 +9,7 @@ import {
   expKernel,
   logKernel,
   negKernel,
+  reluGradKernel,
   reluKernel,
   sigmoidGradKernel,
   sigmoidKernel,
@@ -36,6 +37,7 @@ export interface UnaryAttrs {
   sigmoid: undefined;
   sigmoidGrad: undefined;
   relu: undefined;
+  reluGrad: undefined;
   sign: undefined;
   clip: { lo: number; hi: number };
 }
@@ -107,8 +109,15 @@ export function unaryPrimitives(o: InnerOps): PrimitiveTable<keyof UnaryAttrs> {
         y!.requiresGrad ? o.mul(G, o.mul(g!, o.sub(1, o.mul(2, y!)))) : null,
       ],
     },
-    // d relu x = [x > 0]·g (0 at x = 0, like PyTorch)
-    relu: unary("relu", reluKernel, (g, [x]) => [o.mul(g, o.compare(x!, 0, ">"))]),
+    // d relu x = [x > 0]·g (0 at x = 0, like PyTorch), in one fused pass (reluGrad)
+    relu: unary("relu", reluKernel, (g, [x]) => [o.reluGrad(g, x!)]),
+    // reluGrad(g, x) = g·[x > 0], relu's backward fused (PyTorch's threshold_backward): ∂/∂g = [x > 0]·G;
+    // piecewise constant in x, so ∂/∂x = 0 (away from the kink)
+    reluGrad: {
+      name: "reluGrad",
+      forward: ([g, x]) => activationGradForward(g!, x!, reluGradKernel),
+      vjp: (G, [g, x]) => [g!.requiresGrad ? o.reluGrad(G, x!) : null, null],
+    },
     // sign is piecewise constant: zero gradient almost everywhere
     sign: { ...unary("sign", signKernel, nonDifferentiable), differentiable: false },
     // d clip(x, lo, hi) = g·[lo ≤ x ≤ hi]
