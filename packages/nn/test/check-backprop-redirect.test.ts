@@ -3,8 +3,8 @@
  * backward built for another activation is named as such instead of blamed.
  */
 import { RandomState, tensor } from "@tapegrad/autograd";
+import { backwardPropagation, checkBackprop, initializeParameters } from "@tapegrad/nn";
 import { describe, expect, test } from "vitest";
-import { backwardPropagation, checkBackprop, initializeParameters } from "../src/index.js";
 
 const rng = new RandomState(5);
 const X = rng.randn(2, 6);

@@ -1,14 +1,14 @@
 /** decisionRegionsSvg / decisionRegionsPanel: k classes, each way a classifier can answer, and bad input. */
 import { Tensor, tensor } from "@tapegrad/autograd";
-import { describe, expect, it } from "vitest";
-import { countTags, xmlProblem } from "../../../test-support/svg.js";
 import {
   decisionRegionsPanel,
   decisionRegionsSvg,
   PALETTE,
   REGION_PALETTE,
   type RegionsLayer,
-} from "../src/index.js";
+} from "@tapegrad/plot";
+import { describe, expect, it } from "vitest";
+import { countTags, xmlProblem } from "../../../test-support/svg.js";
 
 // three well-separated blobs around these centres, four points each
 const CENTRES = [

@@ -1,6 +1,6 @@
+import { logTicks, niceTicks, type Panel, renderFigure } from "@tapegrad/plot";
 import { describe, expect, it } from "vitest";
 import { countTags, xmlProblem } from "../../../test-support/svg.js";
-import { logTicks, niceTicks, type Panel, renderFigure } from "../src/index.js";
 
 describe("niceTicks", () => {
   it("steps by 1, 2 or 5 × 10^k inside the range", () => {

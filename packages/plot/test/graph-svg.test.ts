@@ -1,9 +1,9 @@
 /** graphSvg and its layout: every op and shape of a known graph, names, verdict colours, and bad input. */
 import { add, matmul, mul, sigmoid, sum, type Tensor, tanh, tapeGraph, tensor } from "@tapegrad/autograd";
+import { graphSvg, VERDICT_COLORS } from "@tapegrad/plot";
 import { describe, expect, it } from "vitest";
 import { countTags, xmlProblem } from "../../../test-support/svg.js";
 import { layoutDag } from "../src/graph-layout.js";
-import { graphSvg, VERDICT_COLORS } from "../src/index.js";
 
 /** Z1 = W1·X + b1, A1 = tanh(Z1), J = Σ σ(2·A1): 4 leaves (W1, X, b1, the 2) and 6 ops. */
 function smallNet() {

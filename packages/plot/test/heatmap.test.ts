@@ -1,8 +1,8 @@
 /** heatmapSvg: colours at the ends of the scales, values in cells, NaN cells, and bad input. */
 import { tensor } from "@tapegrad/autograd";
+import { heatmapSvg } from "@tapegrad/plot";
 import { describe, expect, it } from "vitest";
 import { xmlProblem } from "../../../test-support/svg.js";
-import { heatmapSvg } from "../src/index.js";
 
 // the ends of the scales, from matplotlib's viridis and ColorBrewer's RdBu
 const VIRIDIS_MIN = "#440154";

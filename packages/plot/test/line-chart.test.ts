@@ -1,8 +1,8 @@
 /** lineChartSvg: where values land (linear and log), gaps where a run diverged, several series, bad input. */
 import { tensor } from "@tapegrad/autograd";
+import { lineChartSvg, PALETTE } from "@tapegrad/plot";
 import { describe, expect, it } from "vitest";
 import { xmlProblem } from "../../../test-support/svg.js";
-import { lineChartSvg, PALETTE } from "../src/index.js";
 
 // The default 640 × 400 panel: plotting area from y = 26 (top) to 400 − 42 = 358 (bottom), x from 56 to 640 − 14.
 const TOP = 26;
