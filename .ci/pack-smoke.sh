@@ -27,7 +27,7 @@ for (let i = 0; i < 2; i++) {
   if (Math.abs(got[i] - expected[i]) > 1e-14) throw new Error(`gradient ${got} != ${expected}`);
 }
 if (Object.keys(nn).length === 0) throw new Error("@tapegrad/nn exports nothing");
-const svg = lineChartSvg({ series: [{ label: "cost", y: [3, 2, 1] }] });
+const svg = lineChartSvg({ series: [{ name: "cost", y: [3, 2, 1] }] });
 if (!svg.startsWith("<svg")) throw new Error("@tapegrad/plot: lineChartSvg did not return an SVG");
 console.log(`packaging smoke test: gradient ${got.map((v) => v.toFixed(12)).join(", ")} ok; @tapegrad/nn exports ${Object.keys(nn).length} names`);
 JS

@@ -2,7 +2,9 @@
  * @file What the figures accept as data — a Tensor, nested arrays, or flat arrays — turned into plain
  * row-major matrices and vectors, with errors that start with the figure's name and show the shape found.
  */
+
 import { formatShape, Tensor } from "@tapegrad/autograd";
+import { describeValue } from "@tapegrad/autograd/validate";
 
 /** A matrix: a 2-D Tensor or rows of numbers. */
 export type MatrixLike = Tensor | readonly (readonly number[])[];
@@ -15,15 +17,6 @@ export interface Matrix {
   rows: number;
   cols: number;
   data: ArrayLike<number>;
-}
-
-/** Describe a value for an error message: a tensor's shape, an array's length, or the type. */
-export function describeValue(v: unknown): string {
-  if (v instanceof Tensor) return `a tensor of shape ${formatShape(v.shape)}`;
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (ArrayBuffer.isView(v)) return `a typed array of length ${(v as unknown as ArrayLike<number>).length}`;
-  if (v === null) return "null";
-  return typeof v === "object" ? "an object" : `${typeof v} ${String(v)}`;
 }
 
 /**
@@ -91,3 +84,5 @@ export function checkClassIds(fn: string, what: string, ids: ArrayLike<number>, 
     }
   }
 }
+
+export { describeValue };

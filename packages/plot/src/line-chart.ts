@@ -94,6 +94,11 @@ function buildPanel(fn: string, options: LineChartOptions): Panel {
     const what = `series "${s?.name}"`;
     if (s === null || typeof s !== "object")
       throw new Error(`${fn}: series ${k} is ${describeValue(s)}; expected { name, y }`);
+    if (typeof s.name !== "string") {
+      throw new Error(
+        `${fn}: series ${k} has name ${describeValue(s.name)}; expected { name, y } with a string name (its legend label)`,
+      );
+    }
     const ys = toVector(fn, `${what} y`, s.y);
     if (ys.length === 0) throw new Error(`${fn}: ${what} has no values; expected at least one`);
     const xs =

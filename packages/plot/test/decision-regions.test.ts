@@ -134,7 +134,7 @@ describe("decisionRegionsSvg rejects bad input, naming itself", () => {
       /predict returned 3.7 for grid point 0/,
     ],
     [{ ...ok, predict: (g: Tensor) => new Float64Array(g.shape[0]!).fill(11) }, /12 classes but 10 colours/],
-    [{ ...ok, predict: "no" }, /^decisionRegionsSvg: predict is string no; expected a function/],
+    [{ ...ok, predict: "no" }, /^decisionRegionsSvg: predict is the string "no"; expected a function/],
     [{ ...ok, h: -1 }, /^decisionRegionsSvg: h is -1; expected a positive grid step/],
   ])("case %# → %s", (options, message) => {
     expect(() => decisionRegionsSvg(options as never)).toThrow(message);

@@ -97,10 +97,10 @@ describe("graphSvg", () => {
       /^graphSvg: verdict "dW2" matches no named value \(names: W1\)/,
     );
     expect(() => graphSvg(J, { names: { W1 }, verdicts: { W1: "fine" as never } })).toThrow(
-      /^graphSvg: verdicts.W1 is string fine; expected "ok", "mismatch" or \{ ok: boolean \}/,
+      /^graphSvg: verdicts.W1 is the string "fine"; expected "ok", "mismatch" or \{ ok: boolean \}/,
     );
     expect(() => graphSvg(J, { direction: "up" as never })).toThrow(
-      /^graphSvg: direction is string up; expected "LR" or "TB"/,
+      /^graphSvg: direction is the string "up"; expected "LR" or "TB"/,
     );
     expect(() => graphSvg(J, { maxNodes: 5 })).toThrow(
       /^graphSvg: the graph has 10 boxes; expected at most 5/,

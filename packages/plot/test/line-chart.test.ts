@@ -72,6 +72,10 @@ describe("lineChartSvg", () => {
 
   it("rejects bad input, naming itself", () => {
     expect(() => lineChartSvg({ series: [] })).toThrow(/^lineChartSvg: series is empty/);
+    // a series without a name (here `label`, another library's word) is named, not a TypeError in the legend
+    expect(() => lineChartSvg({ series: [{ label: "cost", y: [3, 2] } as never] })).toThrow(
+      "lineChartSvg: series 0 has name undefined; expected { name, y } with a string name (its legend label)",
+    );
     expect(() => lineChartSvg({ series: { name: "a", y: [] } })).toThrow(
       /^lineChartSvg: series "a" has no values/,
     );
@@ -79,7 +83,7 @@ describe("lineChartSvg", () => {
       /^lineChartSvg: series "a" has 1 x values and 2 y values/,
     );
     expect(() => lineChartSvg({ series: { name: "a", y: "1,2" as never } })).toThrow(
-      /^lineChartSvg: series "a" y is string 1,2; expected a tensor or an array of numbers/,
+      /^lineChartSvg: series "a" y is the string "1,2"; expected a tensor or an array of numbers/,
     );
     expect(() => lineChartSvg({ series: { name: "a", y: [1, 2] }, y: [1, 1] })).toThrow(/empty range/);
   });
