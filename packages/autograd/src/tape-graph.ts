@@ -3,7 +3,9 @@
  * leaves), in topological order — for pictures (`@tapegrad/plot`'s `graphSvg`), debugging and teaching.
  * Read-only: it walks the nodes that hang off the tensors and changes nothing.
  */
+
 import { Tensor } from "./tensor.js";
+import { describeValue } from "./validate.js";
 
 /** One tensor of a tape graph: an op's output, or a leaf (a parameter, an input or a constant). */
 export interface TapeGraphNode {
@@ -42,7 +44,7 @@ export interface TapeGraph {
  */
 export function tapeGraph(y: Tensor): TapeGraph {
   if (!(y instanceof Tensor)) {
-    throw new Error(`tapeGraph: expected a Tensor, got ${describe(y)}`);
+    throw new Error(`tapeGraph: expected a Tensor, got ${describeValue(y)}`);
   }
   const ids = new Map<Tensor, number>();
   const nodes: TapeGraphNode[] = [];
@@ -77,11 +79,4 @@ export function tapeGraph(y: Tensor): TapeGraph {
     });
   }
   return { nodes, output: nodes.length - 1 };
-}
-
-function describe(v: unknown): string {
-  if (Array.isArray(v)) return `an array of length ${v.length} (wrap it with tensor(...))`;
-  if (v === null) return "null";
-  if (typeof v === "object") return `an object (${Object.keys(v).slice(0, 4).join(", ") || "no keys"})`;
-  return `${typeof v} ${String(v)}`;
 }
