@@ -60,6 +60,24 @@ export function expectInteger(fn: string, name: string, v: unknown, min = 1): nu
   return v;
 }
 
+/**
+ * Throw unless `v` is an integer ≥ `min` or a pair [h, w] of them (PyTorch's `int or tuple` sizes: kernel,
+ * stride, padding, dilation); returns [h, w].
+ * @example expectIntegerPair("conv2d", "stride", 2, 1) // [2, 2]
+ */
+export function expectIntegerPair(fn: string, name: string, v: unknown, min = 1): [number, number] {
+  if (typeof v === "number") {
+    expectInteger(fn, name, v, min);
+    return [v, v];
+  }
+  if (Array.isArray(v) && v.length === 2) {
+    return [expectInteger(fn, `${name}[0]`, v[0], min), expectInteger(fn, `${name}[1]`, v[1], min)];
+  }
+  const what =
+    min === 1 ? "a positive integer" : min === 0 ? "a non-negative integer" : `an integer ≥ ${min}`;
+  throw new Error(`${fn}: ${name} must be ${what} or a pair [h, w] of them, got ${describeValue(v)}`);
+}
+
 /** Bounds of `expectNumber`: an interval, each end closed unless marked open. */
 export interface NumberRange {
   /** Lower bound; default −∞. */

@@ -7,7 +7,7 @@
 import { type ConvAttrs, inner, type PoolAttrs } from "../primitives/index.js";
 import { formatShape, normalizeAxis } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { describeValue, expectInteger, expectTensor } from "../validate.js";
+import { describeValue, expectInteger, expectIntegerPair, expectTensor } from "../validate.js";
 
 /** A size given once for both spatial axes, or as an [h, w] pair. */
 export type Size2d = number | readonly [number, number];
@@ -33,19 +33,6 @@ export interface Pool2dOptions {
   stride?: Size2d | null;
   /** Padding on each side (−∞ for max, zeros counted in the average for avg); at most half the kernel. */
   padding?: Size2d;
-}
-
-/** Read a number-or-pair option as [h, w] integers ≥ `min`. */
-function pairOption(fn: string, name: string, v: unknown, min: number): [number, number] {
-  if (typeof v === "number") {
-    expectInteger(fn, name, v, min);
-    return [v, v];
-  }
-  if (Array.isArray(v) && v.length === 2) {
-    return [expectInteger(fn, `${name}[0]`, v[0], min), expectInteger(fn, `${name}[1]`, v[1], min)];
-  }
-  const what = min === 0 ? "a non-negative integer" : "a positive integer";
-  throw new Error(`${fn}: ${name} must be ${what} or a pair [h, w] of them, got ${describeValue(v)}`);
 }
 
 function expectOptions(fn: string, options: unknown): void {
@@ -133,8 +120,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
       );
     }
   }
-  const stride = pairOption(fn, "stride", options.stride ?? 1, 1);
-  const dilation = pairOption(fn, "dilation", options.dilation ?? 1, 1);
+  const stride = expectIntegerPair(fn, "stride", options.stride ?? 1, 1);
+  const dilation = expectIntegerPair(fn, "dilation", options.dilation ?? 1, 1);
   const extent: [number, number] = [dilation[0] * (kH - 1) + 1, dilation[1] * (kW - 1) + 1];
   let before: [number, number];
   let total: [number, number];
@@ -147,7 +134,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     total = [extent[0] - 1, extent[1] - 1];
     before = [Math.floor(total[0] / 2), Math.floor(total[1] / 2)];
   } else {
-    before = options.padding === "valid" ? [0, 0] : pairOption(fn, "padding", options.padding ?? 0, 0);
+    before = options.padding === "valid" ? [0, 0] : expectIntegerPair(fn, "padding", options.padding ?? 0, 0);
     total = [2 * before[0], 2 * before[1]];
   }
   const what = `the kernel ${formatShape([kH, kW])} with dilation ${formatShape(dilation)}`;
@@ -166,12 +153,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
 function poolAttrs(fn: string, x: unknown, kernelSize: unknown, options: Pool2dOptions): PoolAttrs {
   expectImages(fn, x);
   expectOptions(fn, options);
-  const kernel = pairOption(fn, "kernelSize", kernelSize, 1);
+  const kernel = expectIntegerPair(fn, "kernelSize", kernelSize, 1);
   const stride =
     options.stride === undefined || options.stride === null
       ? kernel
-      : pairOption(fn, "stride", options.stride, 1);
-  const padding = pairOption(fn, "padding", options.padding ?? 0, 0);
+      : expectIntegerPair(fn, "stride", options.stride, 1);
+  const padding = expectIntegerPair(fn, "padding", options.padding ?? 0, 0);
   if (2 * padding[0] > kernel[0] || 2 * padding[1] > kernel[1]) {
     throw new Error(
       `${fn}: padding ${formatShape(padding)} must be at most half the kernel size ${formatShape(kernel)} (as in PyTorch)`,

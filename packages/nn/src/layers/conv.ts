@@ -13,7 +13,7 @@ import {
   type Tensor,
   zeros,
 } from "@tapegrad/autograd";
-import { describeValue, expectInteger, expectTensor } from "@tapegrad/autograd/validate";
+import { expectInteger, expectIntegerPair, expectTensor } from "@tapegrad/autograd/validate";
 import { type RngOptions, resolveRng, uniform } from "../init.js";
 import { Module, pyBool } from "../module.js";
 
@@ -31,19 +31,6 @@ export interface Conv2dLayerOptions extends RngOptions {
   groups?: number;
   /** Learn a per-output-channel bias; default true. */
   bias?: boolean;
-}
-
-/** A number-or-pair size as [h, w] integers ≥ min, or an Error naming the layer and the option. */
-function pair(fn: string, name: string, v: unknown, min: number): [number, number] {
-  if (typeof v === "number") {
-    expectInteger(fn, name, v, min);
-    return [v, v];
-  }
-  if (Array.isArray(v) && v.length === 2) {
-    return [expectInteger(fn, `${name}[0]`, v[0], min), expectInteger(fn, `${name}[1]`, v[1], min)];
-  }
-  const what = min === 0 ? "a non-negative integer" : "a positive integer";
-  throw new Error(`${fn}: ${name} must be ${what} or a pair [h, w] of them, got ${describeValue(v)}`);
 }
 
 /** Python's repr of a tuple of ints: `(5, 5)`. */
@@ -112,11 +99,12 @@ export class Conv2d extends Module {
     const fn = "Conv2d";
     this.inChannels = expectInteger(fn, "inChannels", inChannels);
     this.outChannels = expectInteger(fn, "outChannels", outChannels);
-    this.kernelSize = pair(fn, "kernelSize", kernelSize, 1);
-    this.stride = pair(fn, "stride", options.stride ?? 1, 1);
+    this.kernelSize = expectIntegerPair(fn, "kernelSize", kernelSize, 1);
+    this.stride = expectIntegerPair(fn, "stride", options.stride ?? 1, 1);
     const padding = options.padding ?? 0;
-    this.padding = padding === "same" || padding === "valid" ? padding : pair(fn, "padding", padding, 0);
-    this.dilation = pair(fn, "dilation", options.dilation ?? 1, 1);
+    this.padding =
+      padding === "same" || padding === "valid" ? padding : expectIntegerPair(fn, "padding", padding, 0);
+    this.dilation = expectIntegerPair(fn, "dilation", options.dilation ?? 1, 1);
     this.groups = expectInteger(fn, "groups", options.groups ?? 1);
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
       throw new Error(
@@ -197,9 +185,9 @@ abstract class Pool2d extends Module {
 
   constructor(fn: string, kernelSize: Size2d, options: Pool2dLayerOptions) {
     super();
-    const kernel = pair(fn, "kernelSize", kernelSize, 1);
-    pair(fn, "stride", options.stride ?? kernelSize, 1);
-    const padding = pair(fn, "padding", options.padding ?? 0, 0);
+    const kernel = expectIntegerPair(fn, "kernelSize", kernelSize, 1);
+    expectIntegerPair(fn, "stride", options.stride ?? kernelSize, 1);
+    const padding = expectIntegerPair(fn, "padding", options.padding ?? 0, 0);
     if (2 * padding[0] > kernel[0] || 2 * padding[1] > kernel[1]) {
       throw new Error(
         `${fn}: padding ${pyTuple(padding)} must be at most half the kernel size ${pyTuple(kernel)} (as in PyTorch)`,
